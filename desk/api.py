@@ -1,0 +1,131 @@
+"""API base: shared exception handling, scoped read-only organisation endpoints."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.urls import include, path
+from django_filters import rest_framework as filters
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from desk.models import Agency, Election, ElectionRound, Region, Stage
+from desk.scope import scope_for
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus Django ValidationErrors raised by services, which
+    become a 400 with the same field → messages shape as serializer errors."""
+    if isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail=detail)
+    return drf_exception_handler(exc, context)
+
+
+def reach_q(user, field: str = "region", roles=None) -> Q:
+    """Regions inside the user's scope, and the ones above it: a Kaltim desk
+    sees Kaltim's subtree and the national level's agencies and elections.
+    Nobody without a role reaches anything."""
+    scope = scope_for(user, roles)
+    if scope.nationwide or scope.is_empty:
+        return scope.q(field)
+    split = [code.split(".") for code in scope.codes]
+    ancestors = {".".join(parts[:i]) for parts in split for i in range(1, len(parts))}
+    if field == "code":
+        return scope.q(field) | Q(code__in=sorted(ancestors))
+    # A region-less agency is national (BKN, Bawaslu RI): above every desk.
+    return (
+        scope.q(field)
+        | Q(**{f"{field}__code__in": sorted(ancestors)})
+        | Q(**{f"{field}__isnull": True})
+    )
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    timezone_label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "kind", "parent", "timezone", "timezone_label"]
+
+
+class RegionFilter(filters.FilterSet):
+    within = filters.CharFilter(method="filter_within", label="Subtree of this region code")
+
+    class Meta:
+        model = Region
+        fields = ["level", "kind", "parent"]
+
+    def filter_within(self, queryset, name, value):
+        return queryset.filter(code__startswith=value.rstrip(".") + ".")
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Regions the user may reach (their subtree and the regions above it)."""
+
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilter
+    lookup_value_regex = r"[0-9.]+"
+
+    def get_queryset(self):
+        return Region.objects.filter(reach_q(self.request.user, "code")).order_by("code")
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    group = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Agency
+        fields = ["id", "name", "short_name", "kind", "group", "region", "email", "is_active"]
+
+
+class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AgencySerializer
+    filterset_fields = ["kind", "region", "is_active"]
+
+    def get_queryset(self):
+        return Agency.objects.filter(reach_q(self.request.user)).order_by("region_id", "name")
+
+
+class StageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Stage
+        fields = ["name", "starts_on", "ends_on"]
+
+
+class ElectionRoundSerializer(serializers.ModelSerializer):
+    stages = StageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ElectionRound
+        fields = ["id", "name", "voting_day", "is_simulation", "stages"]
+
+
+class ElectionSerializer(serializers.ModelSerializer):
+    round = ElectionRoundSerializer(read_only=True)
+
+    class Meta:
+        model = Election
+        fields = ["id", "round", "region", "office"]
+
+
+class ElectionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ElectionSerializer
+    filterset_fields = ["round", "office", "region"]
+
+    def get_queryset(self):
+        return (
+            Election.objects.filter(reach_q(self.request.user))
+            .select_related("round")
+            .prefetch_related("round__stages")
+            .order_by("round", "region_id", "office")
+        )
+
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("agencies", AgencyViewSet, basename="agency")
+router.register("elections", ElectionViewSet, basename="election")
+
+urlpatterns = [path("", include(router.urls))]
