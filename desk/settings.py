@@ -114,6 +114,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env_url("DATABASE_URL", env.db_url, f"sqlite:///{BASE_DIR / 'var' / 'desk.sqlite3'}")
 }
+if DATABASES["default"].get("ENGINE") not in (
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+):
+    raise ImproperlyConfigured("DATABASE_URL must be a postgres:// or sqlite:/// URL.")
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
