@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
