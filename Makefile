@@ -50,7 +50,7 @@ lint: install
 
 check: install
 	$(TEST_ENV) $(PY) manage.py check_services
-	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite:///:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(PY) manage.py check
 
 test: install system-deps messages lint check

@@ -20,7 +20,9 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    # Not the test process's own switches (the browser tests allow async-unsafe).
+    dropped = set(PRODUCTION_ENV) | {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+    full_env = {k: v for k, v in os.environ.items() if k not in dropped}
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True
