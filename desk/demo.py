@@ -31,7 +31,7 @@ class DemoDesk:
     users: dict[str, object] = field(default_factory=dict)
 
 
-# (key, region code, province-level?, {agency key: (kind, name, short)}, people)
+# (key, region code, {agency key: (kind, name, short[, region code])}, people)
 # people: (agency key, invented name, position from the seed, role or None, username suffix)
 DESKS = [
     (
@@ -91,7 +91,7 @@ DESKS = [
             "kodam": (K.TNI, "Kodam VI/Mulawarman", "Kodam VI"),
             "dprd": (K.DPRD, "DPRD Provinsi Kalimantan Timur", "DPRD Kaltim"),
             "dishub": (K.OPD, "Dinas Perhubungan Provinsi Kalimantan Timur", "Dishub Kaltim"),
-            "kpu_mahulu": (K.KPU, "KPU Kabupaten Mahakam Ulu", "KPU Mahulu"),
+            "kpu_mahulu": (K.KPU, "KPU Kabupaten Mahakam Ulu", "KPU Mahulu", "64.11"),
         },
         [
             ("setda", "Dewi Lestari", "Sekretaris Daerah Provinsi", Role.VIEWER, "sekda"),
@@ -241,9 +241,10 @@ def seed_organisation() -> dict[str, DemoDesk]:
     }
     for key, code, agencies, people in DESKS:
         desk = DemoDesk(key=key, region=Region.objects.get(code=code))
-        for akey, (kind, name, short) in agencies.items():
+        for akey, (kind, name, short, *where) in agencies.items():
+            region = Region.objects.get(code=where[0]) if where else desk.region
             desk.agencies[akey], _ = Agency.objects.get_or_create(
-                region=desk.region, name=name, defaults={"kind": kind, "short_name": short}
+                region=region, name=name, defaults={"kind": kind, "short_name": short}
             )
         for akey, name, position, role, suffix in people:
             email = f"{_slug(name)}.{key}@desk.example.id"

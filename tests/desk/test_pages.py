@@ -126,3 +126,8 @@ def test_api_token_authentication(client, kaltim_desk):
     assert response.status_code == 200
     regions = {e["region"] for e in response.json()["results"]}
     assert regions == {"64"}
+
+
+def test_an_english_browser_still_gets_indonesian_until_the_user_switches(client):
+    html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Masuk ke Desk Pilkada" in html
