@@ -2,8 +2,8 @@
 
 The load is strict (any malformed row stops it with file and line, before a
 single write), atomic, idempotent (a second run writes nothing; a renamed
-region is updated) and bulk: one INSERT per 5,000 new rows, one UPDATE batch
-per changed set, never a save() per row.
+region is updated) and bulk: new rows through COPY on PostgreSQL (INSERT
+batches elsewhere), changed rows in UPDATE batches, never a save() per row.
 """
 
 import csv
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from desk.models import TIMEZONE_LABELS, Region
 
@@ -197,19 +197,32 @@ def import_regions(
             stats.per_level[level] = stats.per_level.get(level, 0) + 1
             current = existing.pop(code, None)
             values = (level, kind, parent, name, zone)
-            region = Region(
-                code=code, level=level, kind=kind, parent_id=parent, name=name, timezone=zone
-            )
             if current is None:
-                new.append(region)
+                new.append((code, *values))
             elif current != values:
-                changed.append(region)
+                changed.append(
+                    Region(
+                        code=code,
+                        level=level,
+                        kind=kind,
+                        parent_id=parent,
+                        name=name,
+                        timezone=zone,
+                    )
+                )
             else:
                 stats.unchanged += 1
-        for start in range(0, len(new), BATCH):
-            Region.objects.bulk_create(new[start : start + BATCH])
-            if bar is not None:
-                bar.update(len(new[start : start + BATCH]))
+        if new and connection.vendor == "postgresql":
+            _copy_into_regions(new, bar)
+        else:
+            fields = ("code", "level", "kind", "parent_id", "name", "timezone")
+            for start in range(0, len(new), BATCH):
+                chunk = new[start : start + BATCH]
+                Region.objects.bulk_create(
+                    Region(**dict(zip(fields, r, strict=True))) for r in chunk
+                )
+                if bar is not None:
+                    bar.update(len(chunk))
         fields = ["level", "kind", "parent", "name", "timezone"]
         for start in range(0, len(changed), BATCH):
             Region.objects.bulk_update(changed[start : start + BATCH], fields)
@@ -221,3 +234,18 @@ def import_regions(
     # Regions dropped from the files stay: meetings and reports may point at them.
     stats.missing_from_files = len(existing)
     return stats
+
+
+def _copy_into_regions(rows: list[tuple], bar=None) -> None:
+    """New rows through COPY: the first national load is 91,599 rows, and
+    COPY streams them in one round trip instead of 19 INSERT batches. The
+    table's constraints and indexes still check every row."""
+    with connection.cursor() as cursor:
+        sql = "COPY desk_region (code, level, kind, parent_id, name, timezone) FROM STDIN"
+        with cursor.connection.cursor().copy(sql) as copy:
+            for start in range(0, len(rows), BATCH):
+                chunk = rows[start : start + BATCH]
+                for row in chunk:
+                    copy.write_row(row)
+                if bar is not None:
+                    bar.update(len(chunk))
