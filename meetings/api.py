@@ -1,3 +1,277 @@
-"""This app's endpoints under /api/v1/."""
+"""Meetings, occurrences, attendance and decisions under /api/v1/, scoped
+like the pages: reads for desk staff, viewers and administrators of the
+region; writes for desk staff and administrators; writes go through the
+services, so the API refuses what the forms refuse, with the same messages."""
 
-urlpatterns: list = []
+from django.db import transaction
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from desk.models import Agency, Person, Region
+from desk.scope import scope_for
+from meetings import services
+from meetings.models import Decision, Invitation, Kind, Meeting, Series
+from meetings.selectors import READ_ROLES, WRITE_ROLES
+
+
+def _writable(request, region_code: str) -> None:
+    if not scope_for(request.user, WRITE_ROLES).contains(region_code):
+        raise NotFound
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    agency_name = serializers.CharField(source="agency.name", read_only=True)
+    agency_group = serializers.CharField(source="agency.group", read_only=True)
+    person_name = serializers.CharField(source="person.name", read_only=True, default="")
+
+    class Meta:
+        model = Invitation
+        fields = [
+            "id",
+            "meeting",
+            "agency",
+            "agency_name",
+            "agency_group",
+            "person",
+            "person_name",
+            "attendance",
+            "represented_by",
+        ]
+        read_only_fields = ["meeting", "agency", "person"]
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    timezone = serializers.CharField(source="region.timezone", read_only=True)
+    timezone_label = serializers.CharField(source="region.timezone_label", read_only=True)
+    local_start = serializers.DateTimeField(read_only=True)
+    local_end = serializers.DateTimeField(read_only=True)
+    online_url = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    chair = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), required=False, allow_null=True
+    )
+    organiser = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(), required=False, allow_null=True
+    )
+    agencies = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(), many=True, write_only=True, required=False
+    )
+    people = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.select_related("agency"),
+        many=True,
+        write_only=True,
+        required=False,
+    )
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "region",
+            "series",
+            "detached",
+            "title",
+            "kind",
+            "status",
+            "starts_at",
+            "ends_at",
+            "local_start",
+            "local_end",
+            "timezone",
+            "timezone_label",
+            "venue",
+            "online_url",
+            "chair",
+            "organiser",
+            "agenda",
+            "minutes",
+            "agencies",
+            "people",
+        ]
+        read_only_fields = ["series", "detached", "status"]
+
+
+class MeetingViewSet(
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Meetings and series occurrences (``?series=<id>``). ``starts_at`` and
+    ``ends_at`` are ISO 8601 with an offset; ``local_start`` is in the desk's
+    zone. POST ``/meetings/<id>/cancel/`` cancels one meeting."""
+
+    serializer_class = MeetingSerializer
+    filterset_fields = ["region", "series", "status", "kind"]
+
+    def get_queryset(self):
+        return (
+            scope_for(self.request.user, READ_ROLES)
+            .filter(Meeting.objects.select_related("region"))
+            .order_by("starts_at", "id")
+        )
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        _writable(self.request, data["region"].code)
+        serializer.instance = services.meeting_schedule(user=self.request.user, **data)
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        _writable(self.request, serializer.instance.region_id)
+        data = dict(serializer.validated_data)
+        for name in ("region", "agencies", "people"):
+            data.pop(name, None)
+        serializer.instance = services.meeting_update(
+            meeting=serializer.instance, user=self.request.user, **data
+        )
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        meeting = self.get_object()
+        _writable(request, meeting.region_id)
+        meeting = services.meeting_cancel(meeting=meeting, user=request.user)
+        return Response(self.get_serializer(meeting).data)
+
+
+class InvitationViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Invitations and attendance: PATCH ``attendance`` (present, absent,
+    represented with ``represented_by``, unknown)."""
+
+    serializer_class = InvitationSerializer
+    filterset_fields = ["meeting", "attendance"]
+
+    def get_queryset(self):
+        return (
+            scope_for(self.request.user, READ_ROLES)
+            .filter(
+                Invitation.objects.select_related("agency", "person", "meeting"), "meeting__region"
+            )
+            .order_by("meeting_id", "id")
+        )
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        invitation = serializer.instance
+        _writable(self.request, invitation.meeting.region_id)
+        data = serializer.validated_data
+        serializer.instance = services.attendance_record(
+            invitation=invitation,
+            attendance=data.get("attendance", invitation.attendance),
+            represented_by=data.get("represented_by", invitation.represented_by),
+        )
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    overdue = serializers.SerializerMethodField()
+    note = serializers.CharField(write_only=True, required=False, allow_blank=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "meeting",
+            "region",
+            "text",
+            "responsible_agency",
+            "responsible_person",
+            "due_on",
+            "status",
+            "overdue",
+            "note",
+        ]
+        read_only_fields = ["region"]
+
+    def get_overdue(self, decision) -> bool:
+        return decision.is_overdue(decision.region.local_now().date())
+
+
+class DecisionViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Decisions: POST to record one at a meeting; PATCH ``status``,
+    ``due_on`` and an optional ``note`` to follow it up."""
+
+    serializer_class = DecisionSerializer
+    filterset_fields = ["meeting", "region", "status", "responsible_agency"]
+
+    def get_queryset(self):
+        return (
+            scope_for(self.request.user, READ_ROLES)
+            .filter(Decision.objects.select_related("region", "meeting__region"))
+            .order_by("due_on", "id")
+        )
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        meeting = data.pop("meeting")
+        data.pop("status", None)
+        data.pop("note", None)
+        _writable(self.request, meeting.region_id)
+        serializer.instance = services.decision_record(
+            meeting=meeting, user=self.request.user, **data
+        )
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        decision = serializer.instance
+        _writable(self.request, decision.region_id)
+        data = serializer.validated_data
+        unknown = set(data) - {"status", "due_on", "note"}
+        if unknown:
+            raise serializers.ValidationError(
+                {name: [_("Tidak dapat diubah; catat keputusan baru.")] for name in unknown}
+            )
+        serializer.instance = services.decision_update(
+            decision=decision,
+            user=self.request.user,
+            status=data.get("status"),
+            due_on=data.get("due_on"),
+            note=data.get("note", ""),
+        )
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Series
+        fields = [
+            "id",
+            "region",
+            "title",
+            "kind",
+            "weekday",
+            "start_time",
+            "duration",
+            "starts_on",
+            "until",
+            "venue",
+            "online_url",
+            "chair",
+            "organiser",
+            "agenda",
+        ]
+
+
+class SeriesViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = SeriesSerializer
+    filterset_fields = ["region"]
+
+    def get_queryset(self):
+        return scope_for(self.request.user, READ_ROLES).filter(Series.objects.all()).order_by("id")
+
+
+# A plain router: desk.api's DefaultRouter already serves the API root.
+router = SimpleRouter()
+router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("meeting-invitations", InvitationViewSet, basename="meeting-invitation")
+router.register("meeting-decisions", DecisionViewSet, basename="meeting-decision")
+router.register("meeting-series", SeriesViewSet, basename="meeting-series")
+
+urlpatterns = [path("", include(router.urls))]

@@ -1,0 +1,127 @@
+"""Decisions as CSV/XLSX rows and the minutes as a PDF."""
+
+import io
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from desk.templatetags.desk import localtime_in
+
+
+def decision_header() -> list[str]:
+    return [
+        _("No."),
+        _("Keputusan"),
+        _("Instansi penanggung jawab"),
+        _("Penanggung jawab"),
+        _("Tenggat"),
+        _("Status"),
+        _("Terlambat"),
+        _("Rapat"),
+        _("Tanggal rapat"),
+    ]
+
+
+def decision_rows(decisions, region):
+    today = region.local_now().date()
+    for decision in decisions:
+        yield [
+            decision.pk,
+            decision.text,
+            str(decision.responsible_agency),
+            decision.responsible_person.name if decision.responsible_person else "",
+            decision.due_on.isoformat(),
+            decision.get_status_display(),
+            _("ya") if decision.is_overdue(today) else "",
+            decision.meeting.title,
+            decision.meeting.local_start.date().isoformat(),
+        ]
+
+
+def decisions_xlsx(decisions, region) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Keputusan")
+    sheet.append(decision_header())
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in decision_rows(decisions, region):
+        sheet.append(row)
+    for column, width in zip("ABCDEFGHI", (6, 60, 30, 25, 12, 16, 10, 40, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def minutes_pdf(context) -> bytes:
+    """The printable minutes as an A4 PDF: heading, attendance by agency,
+    counts per group, minutes text and decisions."""
+    meeting = context["meeting"]
+    styles = getSampleStyleSheet()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm)
+    story = [
+        Paragraph(_("Notulen rapat"), styles["Title"]),
+        Paragraph(meeting.title, styles["Heading2"]),
+        Paragraph(
+            f"{localtime_in(meeting.starts_at, meeting.region)} · {meeting.region.name}",
+            styles["Normal"],
+        ),
+    ]
+    if meeting.venue or meeting.online_url:
+        place = " · ".join(x for x in (meeting.venue, meeting.online_url) if x)
+        story.append(Paragraph(f"{_('Tempat')}: {place}", styles["Normal"]))
+    if meeting.chair:
+        story.append(Paragraph(f"{_('Pimpinan rapat')}: {meeting.chair}", styles["Normal"]))
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
+    story += [Spacer(1, 12), Paragraph(_("Daftar hadir"), styles["Heading3"])]
+    rows = [[_("Instansi"), _("Nama"), _("Kehadiran")]]
+    for inv in context["invitations"]:
+        attendance = inv.get_attendance_display()
+        if inv.represented_by:
+            attendance += f" ({inv.represented_by})"
+        rows.append(
+            [
+                Paragraph(str(inv.agency), styles["Normal"]),
+                inv.person.name if inv.person else "",
+                attendance,
+            ]
+        )
+    story.append(Table(rows, colWidths=[7 * cm, 5 * cm, 5 * cm], style=grid, repeatRows=1))
+    counts = [[_("Kelompok"), _("Diundang"), _("Hadir"), _("Tidak hadir")]]
+    counts += [[str(c["label"]), c["invited"], c["came"], c["absent"]] for c in context["counts"]]
+    story += [Spacer(1, 8), Table(counts, style=grid)]
+    if meeting.minutes:
+        story += [Spacer(1, 12), Paragraph(_("Notulen"), styles["Heading3"])]
+        story += [Paragraph(line, styles["Normal"]) for line in meeting.minutes.splitlines()]
+    story += [Spacer(1, 12), Paragraph(_("Keputusan"), styles["Heading3"])]
+    rows = [[_("Keputusan"), _("Penanggung jawab"), _("Tenggat"), _("Status")]]
+    for d in context["decisions"]:
+        who = str(d.responsible_agency)
+        if d.responsible_person:
+            who += f" ({d.responsible_person.name})"
+        rows.append(
+            [
+                Paragraph(d.text, styles["Normal"]),
+                Paragraph(who, styles["Normal"]),
+                d.due_on.strftime("%d/%m/%Y"),
+                d.get_status_display(),
+            ]
+        )
+    story.append(Table(rows, colWidths=[7 * cm, 5 * cm, 2.5 * cm, 2.5 * cm], style=grid))
+    doc.build(story)
+    return buffer.getvalue()
