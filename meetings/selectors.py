@@ -76,7 +76,7 @@ def open_decisions(region: Region, *, before: datetime.datetime | None = None) -
     if before is not None:
         qs = qs.filter(meeting__starts_at__lt=before)
     return (
-        qs.select_related("meeting", "responsible_agency", "responsible_person")
+        qs.select_related("meeting__region", "responsible_agency", "responsible_person")
         .annotate(
             overdue=Case(
                 When(due_on__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()

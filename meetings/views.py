@@ -60,12 +60,13 @@ def _can_write(user, region_code: str) -> bool:
 
 
 def _form_errors(form, exc: ValidationError) -> None:
+    """A service's refusal onto the form. The service's own atomic block has
+    already rolled back everything it wrote: nothing is saved half."""
     if hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc)
-    transaction.set_rollback(True)  # nothing saved half
 
 
 @login_required

@@ -1,0 +1,222 @@
+"""Pages, exports and the API, as the personas use them; out of scope = 404."""
+
+import datetime
+import io
+import zoneinfo
+
+import pytest
+from openpyxl import load_workbook
+
+from meetings import services
+from meetings.models import Decision, Invitation, Meeting
+
+WITA = zoneinfo.ZoneInfo("Asia/Makassar")
+
+
+def wita(*args):
+    return datetime.datetime(*args, tzinfo=WITA)
+
+
+@pytest.fixture
+def meeting(kaltim, kaltim_directory, make_meeting):
+    people = [kaltim_directory["people"]["kpu"], kaltim_directory["people"]["bawaslu"]]
+    meeting = make_meeting(
+        kaltim,
+        wita(2024, 11, 4, 9),
+        people=people,
+        agencies=[kaltim_directory["polda"]],
+        agenda="Logistik\nPengamanan",
+    )
+    services.decision_record(
+        meeting=meeting,
+        user=None,
+        text="KPU melapor kekurangan surat suara",
+        responsible_agency=kaltim_directory["kpu"],
+        due_on=datetime.date(2024, 11, 8),
+    )
+    return meeting
+
+
+def test_desk_staff_schedules_a_meeting_in_local_time(client, kaltim_desk, kaltim_directory):
+    client.force_login(kaltim_desk)
+    data = {
+        "region": "64",
+        "title": "Rakor desk Kaltim",
+        "kind": "rakor_desk",
+        "starts_at": "2024-11-04T09:00",
+        "ends_at": "2024-11-04T11:00",
+        "venue": "Ruang Ruhui Rahayu",
+        "online_url": "",
+        "people": [kaltim_directory["people"]["kpu"].pk],
+    }
+    response = client.post("/meetings/new/", data)
+    meeting = Meeting.objects.get()
+    assert response.status_code == 302
+    assert meeting.starts_at == wita(2024, 11, 4, 9)
+    page = client.get(meeting.get_absolute_url()).content.decode()
+    assert "Senin, 4 November 2024, 09.00 WITA" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ends_at": "2024-11-04T08:00"}, "Waktu selesai harus setelah waktu mulai."),
+        ({"online_url": "ftp://x.example/zoom"}, "http:// atau https://"),
+    ],
+)
+def test_bad_meeting_form_shows_the_reason_and_saves_nothing(client, kaltim_desk, change, message):
+    client.force_login(kaltim_desk)
+    data = {
+        "region": "64",
+        "title": "Rakor",
+        "kind": "rakor_desk",
+        "starts_at": "2024-11-04T09:00",
+        "ends_at": "2024-11-04T11:00",
+        "venue": "Aula",
+        **change,
+    }
+    response = client.post("/meetings/new/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Meeting.objects.exists()
+
+
+def test_outsiders_and_other_provinces_get_404(client, meeting, outsider, make_user):
+    other = make_user("desk_staff", "76", username="sulbar.desk")
+    for user in (outsider, other):
+        client.force_login(user)
+        for url in (
+            meeting.get_absolute_url(),
+            f"/meetings/{meeting.pk}/calendar.ics",
+            f"/meetings/{meeting.pk}/notulen.pdf",
+            "/meetings/desk/64/decisions/",
+            "/meetings/desk/64/decisions.csv",
+            f"/api/v1/meetings/{meeting.pk}/",
+        ):
+            assert client.get(url).status_code == 404, url
+
+
+def test_attendance_and_counts_per_agency_group(client, kaltim_desk, meeting):
+    client.force_login(kaltim_desk)
+    kpu, bawaslu, polda = (
+        meeting.invitations.get(agency__kind=k) for k in ("kpu", "bawaslu", "polri")
+    )
+    response = client.post(
+        f"/meetings/{meeting.pk}/attendance/",
+        {
+            f"att-{kpu.pk}": "present",
+            f"att-{bawaslu.pk}": "represented",
+            f"rep-{bawaslu.pk}": "Staf Divisi Hukum",
+            f"att-{polda.pk}": "absent",
+        },
+    )
+    assert response.status_code == 302
+    assert Invitation.objects.get(pk=bawaslu.pk).represented_by == "Staf Divisi Hukum"
+    page = client.get(meeting.get_absolute_url()).content.decode()
+    assert "Penyelenggara (KPU, Bawaslu)" in page and "Forkopimda" in page
+    # Represented with nobody named: refused, and nothing of the form saved.
+    client.post(
+        f"/meetings/{meeting.pk}/attendance/",
+        {f"att-{kpu.pk}": "absent", f"att-{polda.pk}": "represented"},
+    )
+    assert Invitation.objects.get(pk=kpu.pk).attendance == "present"
+
+
+def test_decision_due_before_meeting_is_refused_on_the_form(
+    client, kaltim_desk, meeting, kaltim_directory
+):
+    client.force_login(kaltim_desk)
+    response = client.post(
+        f"/meetings/{meeting.pk}/decisions/",
+        {"text": "X", "responsible_agency": kaltim_directory["kpu"].pk, "due_on": "2024-11-01"},
+    )
+    assert response.status_code == 400
+    assert "Tenggat tidak boleh sebelum tanggal rapat" in response.content.decode()
+    assert Decision.objects.count() == 1
+
+
+def test_desk_decisions_page_query_count(
+    client, kaltim_desk, meeting, django_assert_num_queries, time_machine
+):
+    time_machine.move_to(wita(2024, 11, 12, 8), tick=False)
+    client.force_login(kaltim_desk)
+    # savepoint (ATOMIC_REQUESTS), session, user, role assignments (scope),
+    # the desk, its calendar feed, the open decisions with their meetings,
+    # desks and agencies in one join, release: however many decisions.
+    with django_assert_num_queries(8):
+        response = client.get("/meetings/desk/64/decisions/")
+    page = response.content.decode()
+    assert "terlambat" in page and "KPU melapor kekurangan surat suara" in page
+
+
+def test_exports_ics_csv_xlsx_pdf_and_minutes(client, kaltim_desk, meeting):
+    client.force_login(kaltim_desk)
+    ics = client.get(f"/meetings/{meeting.pk}/calendar.ics").content.decode()
+    assert "DTSTART;TZID=Asia/Makassar:20241104T090000" in ics
+    csv_text = client.get("/meetings/desk/64/decisions.csv").content.decode("utf-8-sig")
+    assert "KPU melapor kekurangan surat suara" in csv_text
+    xlsx = client.get("/meetings/desk/64/decisions.xlsx").content
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert sheet["B2"].value == "KPU melapor kekurangan surat suara"
+    pdf = client.get(f"/meetings/{meeting.pk}/notulen.pdf")
+    assert pdf.content.startswith(b"%PDF")
+    printable = client.get(f"/meetings/{meeting.pk}/notulen/").content.decode()
+    assert "@media print" in printable and "Daftar hadir" in printable
+
+
+def test_calendar_feed_token_is_revocable(client, kaltim_desk, meeting, time_machine):
+    time_machine.move_to(wita(2024, 11, 1, 8), tick=False)
+    client.force_login(kaltim_desk)
+    client.post("/meetings/desk/64/feed/", {"action": "rotate"})
+    from meetings.models import CalendarFeed
+
+    token = CalendarFeed.objects.get(region_id="64").token
+    client.logout()
+    assert b"BEGIN:VEVENT" in client.get(f"/meetings/feed/{token}.ics").content
+    client.force_login(kaltim_desk)
+    client.post("/meetings/desk/64/feed/", {"action": "rotate"})
+    client.logout()
+    assert client.get(f"/meetings/feed/{token}.ics").status_code == 404
+
+
+def test_api_is_scoped_and_refuses_bad_input(client, kaltim_desk, sulbar_viewer, meeting):
+    client.force_login(sulbar_viewer)
+    assert client.get("/api/v1/meetings/").json()["count"] == 0
+    client.force_login(kaltim_desk)
+    body = client.get("/api/v1/meetings/").json()
+    assert body["count"] == 1 and body["results"][0]["timezone_label"] == "WITA"
+    bad = client.post(
+        "/api/v1/meetings/",
+        {
+            "region": "64",
+            "title": "Rakor",
+            "kind": "rakor_desk",
+            "starts_at": "2024-11-04T09:00+08:00",
+            "ends_at": "2024-11-04T08:00+08:00",
+            "online_url": "ftp://x",
+        },
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()) >= {"ends_at", "online_url"}
+    decision = Decision.objects.get()
+    ok = client.patch(
+        f"/api/v1/meeting-decisions/{decision.pk}/",
+        {"status": "in_progress", "note": "dalam proses"},
+        content_type="application/json",
+    )
+    assert ok.status_code == 200 and ok.json()["status"] == "in_progress"
+    invitation = meeting.invitations.first()
+    refused = client.patch(
+        f"/api/v1/meeting-invitations/{invitation.pk}/",
+        {"attendance": "represented"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and "represented_by" in refused.json()
+
+
+def test_home_panel_and_index(client, kaltim_desk, meeting, time_machine):
+    time_machine.move_to(wita(2024, 11, 1, 8), tick=False)
+    client.force_login(kaltim_desk)
+    assert "Rakor desk" in client.get("/").content.decode()
+    assert "Rakor desk" in client.get("/meetings/").content.decode()
