@@ -1,0 +1,198 @@
+"""A real Celery worker on the local Redis and the test PostgreSQL database,
+sending through a real SMTP server (aiosmtpd) on a local port.
+
+The trigger fires twice, the server refuses the first message once (SMTP
+451, retried with backoff), and the worker is killed with SIGKILL while it
+is in the middle of the batch (held by the server at RCPT TO), then a new
+worker starts. In the end every invitee has exactly one e-mail.
+"""
+
+import asyncio
+import datetime
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from desk.models import Agency, Person, Region
+from meetings import services
+from meetings.models import ReminderDelivery
+from meetings.tasks import send_due_reminders
+
+pytestmark = pytest.mark.worker
+
+INVITEES = 12
+HOLD_AT = 6  # the sixth recipient is held at RCPT TO until the worker is killed
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class CountingHandler:
+    """Counts accepted messages per recipient; refuses the first DATA once
+    (a temporary failure) and holds one RCPT TO until released."""
+
+    def __init__(self):
+        self.received = Counter()
+        self.refused = 0
+        self.rcpts = 0
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpts += 1
+        if self.rcpts == HOLD_AT:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            # The client is gone by now: nothing was handed over.
+            return "451 4.3.0 Sender went away"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refused == 0:
+            self.refused += 1
+            return "451 4.3.0 Try again later"
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.received[rcpt] += 1
+        return "250 Message accepted"
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_worker(env, log_path):
+    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "desk",
+            "worker",
+            "-P",
+            "prefork",
+            "-c",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "info",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: killed as a whole
+    )
+    proc.log = log
+    return proc
+
+
+def stop(proc, sig=signal.SIGTERM):
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    proc.log.close()
+
+
+def test_every_invitee_gets_exactly_one_email(live_db, tmp_path):
+    broker = settings.CELERY_BROKER_URL
+    assert broker.startswith("redis://"), "set REDIS_URL to run the worker test"
+    redis.Redis.from_url(broker).flushdb()  # this suite's own Redis db
+
+    kaltim = Region.objects.get(code="64")
+    agency = Agency.objects.create(region=kaltim, kind=Agency.Kind.OPD, name="Diskominfo Kaltim")
+    people = [
+        Person.objects.create(agency=agency, name=f"Peserta {i}", email=f"p{i}@kaltim.example.id")
+        for i in range(INVITEES)
+    ]
+    now = timezone.now()
+    meeting = services.meeting_schedule(
+        user=None,
+        region=kaltim,
+        title="Rakor mingguan",
+        kind="rakor_mingguan",
+        starts_at=now + datetime.timedelta(minutes=50),
+        ends_at=now + datetime.timedelta(hours=2),
+        online_url="https://zoom.us/j/1",
+        people=people,
+    )
+    assert meeting.remind_at <= now  # due now: at most an hour before the start
+
+    handler = CountingHandler()
+    with socket.socket() as probe:  # a free port (aiosmtpd checks it by connecting)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+    smtp.start()
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
+            f"{connection.settings_dict['PORT'] or 5432}/{connection.settings_dict['NAME']}"
+        ),
+        "REDIS_URL": broker,
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+        "DEBUG": "true",
+        "MEETINGS_REMINDER_RETRY_BACKOFF": "1",
+        # A killed worker's unacknowledged task comes back after this long.
+        "CELERY_VISIBILITY_TIMEOUT": "5",
+    }
+    log_path = tmp_path / "worker.log"
+    first = start_worker(env, log_path)
+    second = None
+    try:
+        send_due_reminders.delay()
+        send_due_reminders.delay()  # beat fired twice
+        wait_for(handler.holding.is_set, 60, "the worker to reach the held recipient")
+        os.killpg(first.pid, signal.SIGKILL)  # dies mid-batch
+        first.wait(timeout=10)
+        handler.release.set()
+        sent_before_restart = sum(handler.received.values())
+        assert 0 < sent_before_restart < INVITEES
+
+        second = start_worker(env, log_path)
+        send_due_reminders.delay()  # the next beat tick
+        wait_for(lambda: sum(handler.received.values()) >= INVITEES, 90, "every e-mail")
+        wait_for(
+            lambda: not ReminderDelivery.objects.exclude(state="sent").exists(), 30, "all rows sent"
+        )
+        time.sleep(2)  # a late duplicate would show up here
+    finally:
+        stop(first, signal.SIGKILL)
+        if second is not None:
+            stop(second)
+        smtp.stop()
+
+    assert handler.refused == 1
+    assert handler.received == Counter({p.email: 1 for p in people}), log_path.read_text()[-3000:]
+    rows = ReminderDelivery.objects.filter(meeting=meeting)
+    assert rows.count() == INVITEES and set(rows.values_list("state", flat=True)) == {"sent"}
+    retried = rows.get(attempts=2)
+    assert "451" in retried.last_error
