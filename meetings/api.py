@@ -6,6 +6,7 @@ services, so the API refuses what the forms refuse, with the same messages."""
 from django.db import transaction
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -17,6 +18,15 @@ from desk.scope import scope_for
 from meetings import services
 from meetings.models import Decision, Invitation, Kind, Meeting, Series
 from meetings.selectors import READ_ROLES, WRITE_ROLES
+
+
+@extend_schema_field({"type": "string", "description": "One of: " + ", ".join(Kind.values)})
+class MeetingKindField(serializers.ChoiceField):
+    """Meeting kinds, listed in the description: an enum component named
+    "Kind" would collide with Region's and Agency's kinds."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Kind.choices, **kwargs)
 
 
 def _writable(request, region_code: str) -> None:
@@ -47,7 +57,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 class MeetingSerializer(serializers.ModelSerializer):
     region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
-    kind = serializers.ChoiceField(choices=Kind.choices)
+    kind = MeetingKindField()
     timezone = serializers.CharField(source="region.timezone", read_only=True)
     timezone_label = serializers.CharField(source="region.timezone_label", read_only=True)
     local_start = serializers.DateTimeField(read_only=True)
@@ -107,7 +117,7 @@ class MeetingViewSet(
     zone. POST ``/meetings/<id>/cancel/`` cancels one meeting."""
 
     serializer_class = MeetingSerializer
-    filterset_fields = ["region", "series", "status", "kind"]
+    filterset_fields = ["region", "series", "status"]
 
     def get_queryset(self):
         return (
@@ -239,6 +249,8 @@ class DecisionViewSet(
 
 
 class SeriesSerializer(serializers.ModelSerializer):
+    kind = MeetingKindField()
+
     class Meta:
         model = Series
         fields = [

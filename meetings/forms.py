@@ -41,7 +41,17 @@ class DirectoryFieldsMixin:
                 self.fields[name].queryset = people
 
 
+def online_url_field():
+    return forms.URLField(
+        label=_("Tautan daring"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Zoom atau lainnya; hanya http(s)."),
+    )
+
+
 class MeetingForm(DirectoryFieldsMixin, forms.ModelForm):
+    online_url = online_url_field()
     agencies = forms.ModelMultipleChoiceField(
         Agency.objects.none(),
         label=_("Undang instansi"),
@@ -113,6 +123,7 @@ class MeetingForm(DirectoryFieldsMixin, forms.ModelForm):
 
 
 class SeriesForm(DirectoryFieldsMixin, forms.ModelForm):
+    online_url = online_url_field()
     agencies = MeetingForm.base_fields["agencies"]
     people = MeetingForm.base_fields["people"]
     until = forms.DateField(
