@@ -220,3 +220,103 @@ def test_home_panel_and_index(client, kaltim_desk, meeting, time_machine):
     client.force_login(kaltim_desk)
     assert "Rakor desk" in client.get("/").content.decode()
     assert "Rakor desk" in client.get("/meetings/").content.decode()
+
+
+def test_meeting_page_query_count_does_not_grow_with_invitees(
+    client, kaltim_desk, meeting, kaltim_directory, agency_factory
+):
+    client.force_login(kaltim_desk)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(meeting.get_absolute_url())
+    extra = [agency_factory("64", name=f"OPD {i}") for i in range(15)]
+    services.invitations_add(meeting=meeting, agencies=extra)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(meeting.get_absolute_url())
+    assert response.status_code == 200
+    assert len(many) == len(few)
+
+
+def test_cancel_page_and_series_edit_page(client, kaltim_desk, kaltim, time_machine):
+    time_machine.move_to(wita(2024, 10, 30, 12), tick=False)
+    client.force_login(kaltim_desk)
+    response = client.post(
+        "/meetings/series/new/",
+        {
+            "region": "64",
+            "title": "Rapat mingguan",
+            "kind": "rakor_mingguan",
+            "weekday": "0",
+            "start_time": "09:00",
+            "duration": "02:00:00",
+            "starts_on": "2024-11-04",
+            "until": "",
+            "online_url": "https://zoom.us/j/1",
+        },
+    )
+    assert "Seri mingguan harus punya tanggal akhir." in response.content.decode()
+    response = client.post(
+        "/meetings/series/new/",
+        {
+            "region": "64",
+            "title": "Rapat mingguan",
+            "kind": "rakor_mingguan",
+            "weekday": "0",
+            "start_time": "09:00",
+            "duration": "02:00:00",
+            "starts_on": "2024-11-04",
+            "until": "2024-12-04",
+            "online_url": "https://zoom.us/j/1",
+        },
+    )
+    series = response.url
+    occurrences = list(Meeting.objects.order_by("starts_at"))
+    assert len(occurrences) == 5
+    client.post(f"/meetings/{occurrences[1].pk}/cancel/", {"reason": "libur"})
+    assert Meeting.objects.get(pk=occurrences[1].pk).is_cancelled
+    # Editing a cancelled occurrence is refused with a message.
+    response = client.get(f"/meetings/{occurrences[1].pk}/edit/", follow=True)
+    assert "sudah dibatalkan" in response.content.decode()
+    client.post(
+        series + "edit/",
+        {
+            "title": "Rapat mingguan (baru)",
+            "kind": "rakor_mingguan",
+            "weekday": "0",
+            "start_time": "10:00",
+            "duration": "01:30:00",
+            "starts_on": "2024-11-04",
+            "until": "2024-12-04",
+            "online_url": "https://zoom.us/j/2",
+        },
+    )
+    titles = list(Meeting.objects.order_by("starts_at").values_list("title", "status"))
+    assert titles[1] == ("Rapat mingguan", "cancelled")
+    assert {t for t, s in titles if s == "scheduled"} == {"Rapat mingguan (baru)"}
+
+
+def test_admin_lists_failed_deliveries_in_scope(client, make_user, meeting):
+    from meetings.models import ReminderDelivery
+
+    ReminderDelivery.objects.create(
+        meeting=meeting,
+        kind="reminder",
+        email="x@kaltim.example.id",
+        name="X",
+        state="failed",
+        attempts=5,
+        last_error="SMTPDataError: 451 Try again later",
+    )
+    admin_user = make_user("administrator", "64", username="kaltim.admin", is_staff=True)
+    from django.contrib.auth.models import Permission
+
+    admin_user.user_permissions.add(Permission.objects.get(codename="view_reminderdelivery"))
+    client.force_login(admin_user)
+    page = client.get("/admin/meetings/reminderdelivery/").content.decode()
+    assert "SMTPDataError: 451" in page
+    other = make_user("administrator", "76", username="sulbar.admin", is_staff=True)
+    other.user_permissions.add(Permission.objects.get(codename="view_reminderdelivery"))
+    client.force_login(other)
+    assert "SMTPDataError" not in client.get("/admin/meetings/reminderdelivery/").content.decode()
