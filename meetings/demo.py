@@ -21,8 +21,14 @@ def _next_weekday(day: datetime.date, weekday: int) -> datetime.date:
 
 
 def _invitees(desk):
-    agencies = [a for key, a in desk.agencies.items() if not key.startswith("national_")]
+    """The desk's contacts by name, and the agencies where it knows nobody."""
     people = list(desk.people.values())
+    known = {p.agency_id for p in people}
+    agencies = [
+        a
+        for key, a in desk.agencies.items()
+        if not key.startswith("national_") and a.pk not in known
+    ]
     return agencies, people
 
 
