@@ -60,8 +60,9 @@ class MeetingSerializer(serializers.ModelSerializer):
     kind = MeetingKindField()
     timezone = serializers.CharField(source="region.timezone", read_only=True)
     timezone_label = serializers.CharField(source="region.timezone_label", read_only=True)
-    local_start = serializers.DateTimeField(read_only=True)
-    local_end = serializers.DateTimeField(read_only=True)
+    # In the desk's own zone (DRF would render the server's zone).
+    local_start = serializers.SerializerMethodField()
+    local_end = serializers.SerializerMethodField()
     online_url = serializers.CharField(required=False, allow_blank=True, max_length=200)
     chair = serializers.PrimaryKeyRelatedField(
         queryset=Person.objects.all(), required=False, allow_null=True
@@ -105,6 +106,12 @@ class MeetingSerializer(serializers.ModelSerializer):
             "people",
         ]
         read_only_fields = ["series", "detached", "status"]
+
+    def get_local_start(self, meeting) -> str:
+        return meeting.local_start.isoformat()
+
+    def get_local_end(self, meeting) -> str:
+        return meeting.local_end.isoformat()
 
 
 class MeetingViewSet(
@@ -250,6 +257,18 @@ class DecisionViewSet(
 
 class SeriesSerializer(serializers.ModelSerializer):
     kind = MeetingKindField()
+    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    until = serializers.DateField(required=False, allow_null=True)
+    online_url = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    agencies = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(), many=True, write_only=True, required=False
+    )
+    people = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.select_related("agency"),
+        many=True,
+        write_only=True,
+        required=False,
+    )
 
     class Meta:
         model = Series
@@ -268,15 +287,27 @@ class SeriesSerializer(serializers.ModelSerializer):
             "chair",
             "organiser",
             "agenda",
+            "agencies",
+            "people",
         ]
 
 
-class SeriesViewSet(viewsets.ReadOnlyModelViewSet):
+class SeriesViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Weekly series: POST creates the rule and its occurrences ahead (see
+    ``/meetings/?series=<id>``); ``until`` is required, at most a year on."""
+
     serializer_class = SeriesSerializer
     filterset_fields = ["region"]
 
     def get_queryset(self):
         return scope_for(self.request.user, READ_ROLES).filter(Series.objects.all()).order_by("id")
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        _writable(self.request, data["region"].code)
+        data.setdefault("until", None)
+        serializer.instance = services.series_create(user=self.request.user, **data)
 
 
 # A plain router: desk.api's DefaultRouter already serves the API root.

@@ -320,3 +320,30 @@ def test_admin_lists_failed_deliveries_in_scope(client, make_user, meeting):
     other.user_permissions.add(Permission.objects.get(codename="view_reminderdelivery"))
     client.force_login(other)
     assert "SMTPDataError" not in client.get("/admin/meetings/reminderdelivery/").content.decode()
+
+
+def test_api_creates_a_weekly_series_and_refuses_one_without_end(
+    client, kaltim_desk, kaltim_directory
+):
+    client.force_login(kaltim_desk)
+    body = {
+        "region": "64",
+        "title": "Rapat mingguan",
+        "kind": "rakor_mingguan",
+        "weekday": 0,
+        "start_time": "09:00",
+        "duration": "02:00:00",
+        "starts_on": "2024-11-04",
+        "online_url": "https://zoom.us/j/1",
+        "people": [kaltim_directory["people"]["kpu"].pk],
+    }
+    refused = client.post("/api/v1/meeting-series/", body, content_type="application/json")
+    assert refused.status_code == 400 and "until" in refused.json()
+    created = client.post(
+        "/api/v1/meeting-series/", {**body, "until": "2024-12-04"}, content_type="application/json"
+    )
+    assert created.status_code == 201
+    series_id = created.json()["id"]
+    occurrences = client.get(f"/api/v1/meetings/?series={series_id}").json()
+    assert occurrences["count"] == 5
+    assert occurrences["results"][0]["local_start"].startswith("2024-11-04T09:00:00+08:00")
