@@ -173,7 +173,7 @@ class ReportForm(forms.Form):
 
     def clean_links(self):
         links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
-        validate = forms.URLField(max_length=500).clean
+        validate = forms.URLField(max_length=500, assume_scheme="https").clean
         errors = []
         for link in links:
             try:
