@@ -50,22 +50,31 @@ def get_report_or_404(user, queryset=None, **lookup) -> Report:
     return get_in_scope_or_404(queryset, user, roles=READ_ROLES, field=SCOPE_FIELD, **lookup)
 
 
+def _officer_rows(user) -> list[tuple[int | None, str | None]]:
+    """(agency, region) of the user's Bawaslu officer assignments, cached."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    rows = user.__dict__.get("_neutrality_rows")
+    if rows is None:
+        rows = list(
+            RoleAssignment.objects.filter(user=user, role=Role.BAWASLU_OFFICER).values_list(
+                "agency_id", "region_id"
+            )
+        )
+        user.__dict__["_neutrality_rows"] = rows
+    return rows
+
+
 def officer_office_ids(user) -> frozenset[int]:
     """The Bawaslu offices the user is an officer of (cached per request)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return frozenset()
     cached = user.__dict__.get("_neutrality_offices")
     if cached is not None:
         return cached
-    rows = list(
-        RoleAssignment.objects.filter(user=user, role=Role.BAWASLU_OFFICER).values_list(
-            "agency_id", "region_id"
-        )
-    )
+    rows = _officer_rows(user)
     agency_ids = [agency for agency, _region in rows if agency]
     region_ids = [region for agency, region in rows if not agency and region]
     ids = frozenset()
-    if rows:
+    if agency_ids or region_ids:
         ids = frozenset(
             Agency.objects.filter(kind=Agency.Kind.BAWASLU)
             .filter(Q(pk__in=agency_ids) | Q(region_id__in=region_ids))
@@ -76,7 +85,9 @@ def officer_office_ids(user) -> frozenset[int]:
 
 
 def is_officer_anywhere(user) -> bool:
-    return bool(officer_office_ids(user))
+    """Holds a Bawaslu officer role (may file on someone's behalf), even
+    before the office's first report created its agency row."""
+    return bool(_officer_rows(user))
 
 
 def can_act(user, report: Report, action: str | None = None) -> bool:
@@ -93,3 +104,4 @@ def can_see_identity(user, report: Report) -> bool:
 
 def forget(user) -> None:
     user.__dict__.pop("_neutrality_offices", None)
+    user.__dict__.pop("_neutrality_rows", None)
