@@ -26,9 +26,12 @@ def test_events_and_audit_rows_cannot_be_changed_or_deleted(report_factory):
 @pytest.mark.parametrize("table", ["neutrality_reportevent", "neutrality_auditentry"])
 def test_the_database_refuses_to_rewrite_history(report_factory, table):
     report_factory()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table}")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"DELETE FROM {table}")
 
 
 def test_admin_reads_the_audit_trail_and_edits_nothing(client, report_factory, django_user_model):
