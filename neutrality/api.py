@@ -3,6 +3,8 @@ statistics, and the public intake and tracking (no account needed)."""
 
 from django.urls import include, path
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, Throttled
@@ -16,19 +18,26 @@ from neutrality import access, selectors, services
 from neutrality.models import AuditEntry, Category, Report, ReportEvent
 from neutrality.ratelimit import client_ip, rate_limited
 
+STATUS_HELP = ", ".join(Report.Status.values)
+
 
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    # Plain strings, not enums: one status enum per schema (ReportStatus) is
+    # enough, and other apps' "status" fields must not collide with it.
+    from_status = serializers.CharField(help_text=STATUS_HELP)
+    to_status = serializers.CharField(help_text=STATUS_HELP)
 
     class Meta:
         model = ReportEvent
         fields = ["at", "actor", "from_status", "to_status", "note"]
 
-    def get_actor(self, event):
+    def get_actor(self, event) -> str | None:
         return event.actor.username if event.actor_id else None
 
 
 class ReportSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(help_text=STATUS_HELP)
     office = serializers.CharField(source="office.name")
     category = serializers.CharField(source="category.code")
     referral_target = serializers.CharField(source="referral_target.name", default=None)
@@ -138,9 +147,9 @@ class IntakeSerializer(serializers.Serializer):
 
 class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=list(services.TRANSITIONS))
-    expected_status = serializers.ChoiceField(
-        choices=Report.Status.choices, required=False, allow_blank=True
-    )
+    # Plain text, not a second enum of the statuses: an unknown value simply
+    # never matches and the transition is refused as stale.
+    expected_status = serializers.CharField(max_length=16, required=False, allow_blank=True)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     reason = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     outcome = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
@@ -202,6 +211,8 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(methods=["GET"], responses=EventSerializer(many=True))
+    @extend_schema(methods=["POST"], request=TransitionSerializer, responses=ReportSerializer)
     @action(detail=True, methods=["get", "post"], serializer_class=TransitionSerializer)
     def transitions(self, request, pk=None):
         report = self.get_object()
@@ -225,6 +236,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class StatisticsView(APIView):
     """Counts per region, category, status, outcome and month, in scope."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         tables = selectors.statistics(request.user)
         return Response(
@@ -236,6 +248,29 @@ class StatisticsView(APIView):
         )
 
 
+class ReceiptSerializer(serializers.Serializer):
+    tracking_code = serializers.CharField()
+    status = serializers.CharField()
+    time_barred = serializers.BooleanField()
+
+
+class TrackRequestSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+
+
+class TrackSerializer(serializers.Serializer):
+    tracking_code = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    register_number = serializers.CharField()
+    office = serializers.CharField()
+    received_on = serializers.DateField()
+    due_on = serializers.DateField(allow_null=True)
+    time_barred = serializers.BooleanField()
+    outcome = serializers.CharField()
+    referral_target = serializers.CharField(allow_null=True)
+
+
 class PublicReportView(APIView):
     """The public intake: no account, rate-limited per IP, a honeypot field
     (``website``); answers only the tracking code, never an internal id."""
@@ -244,6 +279,7 @@ class PublicReportView(APIView):
     permission_classes = [permissions.AllowAny]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
+    @extend_schema(request=IntakeSerializer, responses={201: ReceiptSerializer})
     def post(self, request):
         if rate_limited(request, "api"):
             raise Throttled
@@ -268,6 +304,7 @@ class TrackView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(request=TrackRequestSerializer, responses=TrackSerializer)
     def post(self, request):
         if rate_limited(request, "track"):
             raise Throttled

@@ -339,3 +339,10 @@ def test_home_panel_counts_the_offices_open_reports(
     client.force_login(pamekasan_bawaslu)
     body = client.get("/").content.decode()
     assert "1 laporan terbuka" in body
+
+
+def test_public_form_in_english_when_chosen(client, db, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("neutrality:public_form")).content.decode()
+    assert "Report an ASN neutrality violation" in body
+    assert "within 7 days of the day the incident became known" in body
