@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from desk.models import Agency, Region, Role, RoleAssignment
@@ -21,12 +22,15 @@ GOOD_NIK = "3528011503850001"
 
 @pytest.fixture(autouse=True)
 def _neutrality_env(tmp_path):
-    """Evidence in a throw-away directory, an empty rate-limit counter."""
+    """Evidence in a throw-away directory, an empty rate-limit counter, and
+    Indonesian active (a request with the English cookie leaves it switched
+    in this thread; the override restores the previous language)."""
     field = Evidence._meta.get_field("file")
     saved = field.storage
     field.storage = FileSystemStorage(location=tmp_path / "private")
     cache.clear()
-    yield
+    with translation.override("id"):
+        yield
     field.storage = saved
 
 
