@@ -32,6 +32,7 @@ ACTION_ROLES = {
     "assign": {Role.BAWASLU_OFFICER},
     "reroute": {Role.BAWASLU_OFFICER},
     "duplicate": {Role.BAWASLU_OFFICER},
+    "add_evidence": {Role.BAWASLU_OFFICER},
 }
 
 

@@ -225,6 +225,15 @@ class ReportForm(forms.Form):
         )
 
 
+class EvidenceForm(forms.Form):
+    """Evidence added later (after more information was requested)."""
+
+    files = ReportForm.base_fields["files"]
+    links = ReportForm.base_fields["links"]
+
+    clean_links = ReportForm.clean_links
+
+
 class PublicReportForm(ReportForm):
     # Hidden from people by CSS; bots fill every field.
     website = forms.CharField(label=_("Situs web"), required=False)

@@ -260,6 +260,11 @@ class Report(models.Model):
                 condition=~Q(status="registered", time_barred=True),
                 name="report_time_barred_not_registered",
             ),
+            models.UniqueConstraint(
+                fields=["register_number"],
+                condition=~Q(register_number=""),
+                name="report_unique_register_number",
+            ),
         ]
 
     def __str__(self):
@@ -397,6 +402,7 @@ class AuditEntry(AppendOnly):
         ASSIGN = "assign", _("Menugaskan petugas")
         REROUTE = "reroute", _("Memindahkan kantor")
         DUPLICATE = "duplicate", _("Menandai duplikat")
+        ADD_EVIDENCE = "add_evidence", _("Menambah bukti")
 
     at = models.DateTimeField(_("waktu"), auto_now_add=True)
     user = models.ForeignKey(

@@ -3,8 +3,8 @@ statistics, the home panel."""
 
 import datetime
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,10 +41,22 @@ def queue(user, *, filters: dict | None = None):
             | Q(tracking_code__iexact=term)
             | Q(register_number__icontains=term)
         )
+    same_nip = (
+        access.reports_for(user, Report.objects.filter(asn_nip=OuterRef("asn_nip")))
+        .exclude(pk=OuterRef("pk"))
+        .values("asn_nip")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return qs.annotate(
+        # Other reports in scope about the same NIP: a repeat offender shows.
+        same_asn=Case(
+            When(asn_nip="", then=Value(0)),
+            default=Coalesce(Subquery(same_nip, output_field=IntegerField()), Value(0)),
+        ),
         open_first=Case(
             When(status__in=OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
-        )
+        ),
     ).order_by("open_first", "due_on", "received_at")
 
 
@@ -112,12 +124,17 @@ def statistics(user) -> dict:
 
 
 def home_panel(user) -> dict | None:
-    """Open reports of the user's offices: how many, overdue, due today."""
+    """Open reports: of the user's offices for an officer, of the regions in
+    scope for other readers (desk staff, viewers), who reach the app here."""
     offices = access.officer_office_ids(user)
-    if not offices:
+    if offices:
+        reports = Report.objects.filter(office_id__in=offices)
+    elif not access.read_scope(user).is_empty:
+        reports = access.reports_for(user)
+    else:
         return None
     today = timezone.localdate()
-    counts = Report.objects.filter(office_id__in=offices, status__in=OPEN).aggregate(
+    counts = reports.filter(status__in=OPEN).aggregate(
         open=Count("pk"),
         overdue=Count("pk", filter=Q(due_on__lt=today)),
         due_today=Count("pk", filter=Q(due_on=today)),

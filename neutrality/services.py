@@ -6,7 +6,7 @@ ValidationErrors with messages in the user's language on bad input.
 """
 
 import datetime
-import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -29,8 +29,6 @@ from neutrality.models import (
     ReportEvent,
 )
 from neutrality.validators import sniff_evidence, validate_nik, validate_nip
-
-logger = logging.getLogger(__name__)
 
 S = Report.Status
 MAX_FILES = 5
@@ -168,20 +166,7 @@ def report_submit(
     """File a report: validate, route, store evidence privately, start the
     3-day clock. A late report is kept but flagged time-barred."""
     intake_clean(intake)
-    files = [f for f in files if f is not None]
-    links = [link.strip() for link in links if link and link.strip()]
-    if len(files) > MAX_FILES:
-        raise ValidationError({"files": [_("Paling banyak %(n)s berkas.") % {"n": MAX_FILES}]})
-    if len(links) > MAX_LINKS:
-        raise ValidationError({"links": [_("Paling banyak %(n)s tautan.") % {"n": MAX_LINKS}]})
-    file_errors, sniffed = [], []
-    for upload in files:
-        try:
-            sniffed.append((upload, sniff_evidence(upload)))
-        except ValidationError as exc:
-            file_errors.extend(exc.messages)
-    if file_errors:
-        raise ValidationError({"files": file_errors})
+    files, links, sniffed = evidence_clean(files, links)
 
     now = timezone.now()
     received_on = local_today(intake.region)
@@ -203,22 +188,7 @@ def report_submit(
             )
             report.full_clean(exclude=["tracking_code"])
             report.save()
-            for upload, info in sniffed:
-                evidence = Evidence(
-                    report=report,
-                    kind=Evidence.Kind.FILE,
-                    original_name=(upload.name or "")[-200:],
-                    content_type=info.content_type,
-                    size=info.size,
-                    sha256=info.sha256,
-                )
-                evidence.file.save(secrets.token_hex(16) + info.extension, upload, save=False)
-                stored.append(evidence.file.name)
-                evidence.save()
-            for url in links:
-                evidence = Evidence(report=report, kind=Evidence.Kind.LINK, url=url)
-                evidence.full_clean(exclude=["report"])
-                evidence.save()
+            _evidence_store(report, sniffed, links, stored)
             note = _("Laporan diterima melalui %(channel)s.") % {
                 "channel": report.get_channel_display()
             }
@@ -235,6 +205,125 @@ def report_submit(
         _remove(stored)
         raise
     return report
+
+
+def evidence_clean(files, links):
+    """Checks evidence before anything is stored: counts, links, and every
+    file's type (by content), size and hash. Returns (files, links, sniffed)."""
+    files = [f for f in files if f is not None]
+    links = [link.strip() for link in links if link and link.strip()]
+    if len(files) > MAX_FILES:
+        raise ValidationError({"files": [_("Paling banyak %(n)s berkas.") % {"n": MAX_FILES}]})
+    if len(links) > MAX_LINKS:
+        raise ValidationError({"links": [_("Paling banyak %(n)s tautan.") % {"n": MAX_LINKS}]})
+    file_errors, sniffed = [], []
+    for upload in files:
+        try:
+            sniffed.append((upload, sniff_evidence(upload)))
+        except ValidationError as exc:
+            file_errors.extend(exc.messages)
+    if file_errors:
+        raise ValidationError({"files": file_errors})
+    return files, links, sniffed
+
+
+def _evidence_store(report: Report, sniffed, links, stored: list) -> None:
+    """Write files to private storage under random names (``stored`` collects
+    them so a failed transaction can remove them) and the link rows."""
+    for upload, info in sniffed:
+        evidence = Evidence(
+            report=report,
+            kind=Evidence.Kind.FILE,
+            original_name=(upload.name or "")[-200:],
+            content_type=info.content_type,
+            size=info.size,
+            sha256=info.sha256,
+        )
+        evidence.file.save(secrets.token_hex(16) + info.extension, upload, save=False)
+        stored.append(evidence.file.name)
+        evidence.save()
+    for url in links:
+        evidence = Evidence(report=report, kind=Evidence.Kind.LINK, url=url)
+        evidence.full_clean(exclude=["report"])
+        evidence.save()
+
+
+def report_add_evidence(*, report: Report, user, files=(), links=(), ip=None) -> Report:
+    """More evidence from the reporter (typically after "more information
+    requested"), entered by an officer of the owning office."""
+    if not access.can_act(user, report, "add_evidence"):
+        raise ValidationError(
+            _("Hanya petugas Bawaslu kantor pemilik laporan yang dapat mengubahnya.")
+        )
+    files, links, sniffed = evidence_clean(files, links)
+    if not files and not links:
+        raise ValidationError({"files": [_("Pilih berkas atau isi tautan.")]})
+    existing = report.evidence.count()
+    if existing + len(files) + len(links) > MAX_FILES + MAX_LINKS:
+        raise ValidationError({"files": [_("Bukti laporan ini sudah terlalu banyak.")]})
+    stored: list = []
+    try:
+        with transaction.atomic():
+            locked = Report.objects.select_for_update().get(pk=report.pk)
+            _evidence_store(locked, sniffed, links, stored)
+            note = _("Bukti tambahan: %(files)s berkas, %(links)s tautan.") % {
+                "files": len(files),
+                "links": len(links),
+            }
+            ReportEvent.objects.create(
+                report=locked,
+                actor=user,
+                from_status=locked.status,
+                to_status=locked.status,
+                note=note,
+            )
+            audit_log(
+                user=user, action=AuditEntry.Action.ADD_EVIDENCE, report=locked, detail=note, ip=ip
+            )
+    except ValidationError as exc:
+        _remove(stored)
+        if hasattr(exc, "error_dict") and "url" in exc.error_dict:
+            raise ValidationError({"links": exc.error_dict["url"]}) from None
+        raise
+    except BaseException:
+        _remove(stored)
+        raise
+    return locked
+
+
+@transaction.atomic
+def report_withdraw_by_reporter(*, tracking_code: str, ip=None) -> Report:
+    """The reporter withdraws with the tracking code; only before registration
+    (Perbawaslu 8/2020: a registered report cannot be withdrawn)."""
+    locked = Report.objects.select_for_update().filter(tracking_code=tracking_code).first()
+    if locked is None:
+        raise ValidationError({"code": [_("Kode lacak tidak ditemukan.")]})
+    if locked.status != S.RECEIVED:
+        raise ValidationError(
+            {
+                "code": [
+                    _("Laporan berstatus «%(status)s» tidak dapat dicabut.")
+                    % {"status": locked.get_status_display()}
+                ]
+            }
+        )
+    locked.status = S.WITHDRAWN
+    locked.save(update_fields=["status", "updated_at"])
+    ReportEvent.objects.create(
+        report=locked,
+        actor=None,
+        from_status=S.RECEIVED,
+        to_status=S.WITHDRAWN,
+        note=_("Dicabut pelapor dengan kode lacak."),
+    )
+    audit_log(
+        user=None,
+        action=AuditEntry.Action.TRANSITION,
+        report=locked,
+        detail="withdrawn by reporter",
+        ip=ip,
+    )
+    return locked
 
 
 def _remove(names) -> None:
@@ -305,14 +394,14 @@ def allowed_actions(report: Report) -> list[str]:
 
 
 def _register_number(report: Report) -> str:
-    # The office row is locked so two registrations never take the same number.
+    """The office's next number of the year. Counted over the numbers
+    themselves (they carry the office's region), not over the reports the
+    office holds now, so a report re-routed away never frees its number.
+    The office row is locked so two registrations never take the same one."""
     office = Agency.objects.select_for_update().get(pk=report.office_id)
     year = report.received_on.year
-    count = (
-        Report.objects.filter(office=office, received_on__year=year)
-        .exclude(register_number="")
-        .count()
-    )
+    pattern = rf"^[0-9]+/Reg/LP/PW/{re.escape(office.region_id)}/[0-9]{{2}}/{year}$"
+    count = Report.objects.filter(register_number__regex=pattern).count()
     return f"{count + 1:03d}/Reg/LP/PW/{office.region_id}/{report.received_on:%m}/{year}"
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from desk.models import Agency, Region, Role
 from neutrality import access, selectors, services
 from neutrality.forms import (
+    EvidenceForm,
     FilterForm,
     PublicReportForm,
     ReportForm,
@@ -113,6 +114,30 @@ def track(request):
         if report is None:
             form.add_error("code", _("Kode lacak tidak ditemukan. Periksa kembali penulisannya."))
     # Status changes only: assignment and re-routing notes stay internal.
+    events = report.events.exclude(from_status=F("to_status")).order_by("at") if report else []
+    return render(
+        request, "neutrality/track.html", {"form": form, "report": report, "events": events}
+    )
+
+
+@require_POST
+def track_withdraw(request):
+    """The reporter withdraws a report not yet registered, with the code."""
+    if rate_limited(request, "track"):
+        return render(request, "neutrality/public_limited.html", status=429)
+    form = TrackForm(request.POST)
+    report = None
+    if form.is_valid():
+        code = services.tracking_code_normalise(form.cleaned_data["code"])
+        try:
+            report = services.report_withdraw_by_reporter(tracking_code=code, ip=client_ip(request))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Laporan dicabut."))
+    if report is None:
+        code = services.tracking_code_normalise(request.POST.get("code", ""))
+        report = Report.objects.filter(tracking_code=code).select_related("office").first()
     events = report.events.exclude(from_status=F("to_status")).order_by("at") if report else []
     return render(
         request, "neutrality/track.html", {"form": form, "report": report, "events": events}
@@ -274,6 +299,7 @@ def detail(request, pk):
             "related": selectors.related_reports(request.user, report),
             "duplicates": report.duplicates.all(),
             "reroute_form": RerouteForm() if may_act else None,
+            "evidence_form": EvidenceForm() if may_act else None,
             "officers": _office_officers({report.office_id}) if may_act else [],
             # Filled after the merge with meetings.Decision rows pointing here.
             "related_decisions": [],
@@ -408,6 +434,32 @@ def _code_q(code: str) -> Q:
     if normalised:
         q |= Q(tracking_code=normalised)
     return q
+
+
+@login_required
+@require_POST
+def evidence_add(request, pk):
+    report = _acting(request, pk)
+    form = EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.report_add_evidence(
+                report=report,
+                user=request.user,
+                files=form.cleaned_data["files"],
+                links=form.cleaned_data["links"],
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Bukti tambahan disimpan."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(report)
 
 
 @login_required

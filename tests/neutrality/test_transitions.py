@@ -262,3 +262,17 @@ def test_duplicates_are_linked_to_the_original(report, report_factory, pamekasan
         report_mark_duplicate(report=report, user=pamekasan_bawaslu, original=second)
     with pytest.raises(ValidationError):
         report_mark_duplicate(report=report, user=pamekasan_bawaslu, original=report)
+
+
+def test_register_numbers_stay_unique_when_reports_move_away(
+    report_factory, pamekasan_bawaslu, agency_factory, time_machine
+):
+    from desk.models import Agency
+
+    time_machine.move_to(NOV_1, tick=False)
+    sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep")
+    first = move(report_factory(), pamekasan_bawaslu, "register")
+    report_reroute(report=first, user=pamekasan_bawaslu, office=sumenep, reason="Salah kantor")
+    second = move(report_factory(), pamekasan_bawaslu, "register")
+    assert first.register_number == "001/Reg/LP/PW/35.28/11/2024"
+    assert second.register_number == "002/Reg/LP/PW/35.28/11/2024"

@@ -346,3 +346,55 @@ def test_public_form_in_english_when_chosen(client, db, settings):
     body = client.get(reverse("neutrality:public_form")).content.decode()
     assert "Report an ASN neutrality violation" in body
     assert "within 7 days of the day the incident became known" in body
+
+
+def test_reporter_withdraws_with_the_code_only_before_registration(
+    client, report_factory, pamekasan_bawaslu
+):
+    report = report_factory()
+    page = client.post(reverse("neutrality:track"), {"code": report.tracking_code}).content
+    assert b"Cabut laporan" in page
+    client.post(reverse("neutrality:track_withdraw"), {"code": report.tracking_code})
+    report.refresh_from_db()
+    assert report.status == S.WITHDRAWN
+    assert report.events.last().actor is None
+    registered = report_factory()
+    report_transition(report=registered, user=pamekasan_bawaslu, action="register")
+    response = client.post(reverse("neutrality:track_withdraw"), {"code": registered.tracking_code})
+    assert "tidak dapat dicabut" in response.content.decode()
+    registered.refresh_from_db()
+    assert registered.status == S.REGISTERED
+
+
+def test_officer_adds_evidence_after_asking_for_more_information(
+    client, report_factory, pamekasan_bawaslu, pamekasan_desk, photo
+):
+    report = report_factory()
+    url = reverse("neutrality:evidence_add", args=[report.pk])
+    client.force_login(pamekasan_desk)
+    assert client.post(url, {"links": "https://x.example/1"}).status_code == 404
+    client.force_login(pamekasan_bawaslu)
+    bad = SimpleUploadedFile("palsu.jpg", b"<?php evil ?>")
+    response = client.post(url, {"files": [bad]}, follow=True)
+    assert "palsu.jpg" in response.content.decode()
+    assert not report.evidence.filter(kind="file").exists()
+    client.post(url, {"files": [photo], "links": "https://x.example/2"})
+    assert report.evidence.filter(kind="file").count() == 1
+    assert AuditEntry.objects.filter(action="add_evidence", report=report).exists()
+    assert "Bukti tambahan: 1 berkas, 1 tautan." in report.events.last().note
+
+
+def test_repeat_offender_is_flagged_in_the_queue(client, report_factory, pamekasan_bawaslu):
+    report_factory()
+    report_factory()
+    report_factory(asn_nip="", asn_name="Orang Lain")
+    client.force_login(pamekasan_bawaslu)
+    body = client.get(reverse("neutrality:index")).content.decode()
+    assert body.count(">+1</span>") == 2
+
+
+def test_desk_staff_reach_the_reports_from_the_home_page(client, report_factory, pamekasan_desk):
+    report_factory()
+    client.force_login(pamekasan_desk)
+    body = client.get("/").content.decode()
+    assert "1 laporan terbuka" in body and reverse("neutrality:index") in body
