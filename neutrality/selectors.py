@@ -3,8 +3,8 @@ statistics, the home panel."""
 
 import datetime
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,23 +41,26 @@ def queue(user, *, filters: dict | None = None):
             | Q(tracking_code__iexact=term)
             | Q(register_number__icontains=term)
         )
-    same_nip = (
-        access.reports_for(user, Report.objects.filter(asn_nip=OuterRef("asn_nip")))
-        .exclude(pk=OuterRef("pk"))
-        .values("asn_nip")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return qs.annotate(
-        # Other reports in scope about the same NIP: a repeat offender shows.
-        same_asn=Case(
-            When(asn_nip="", then=Value(0)),
-            default=Coalesce(Subquery(same_nip, output_field=IntegerField()), Value(0)),
-        ),
         open_first=Case(
             When(status__in=OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
         ),
     ).order_by("open_first", "due_on", "received_at")
+
+
+def repeat_counts(user, reports) -> dict[str, int]:
+    """For a page of reports: how many reports in scope share each NIP. One
+    grouped query on the NIP index (a correlated subquery per row cost 20×)."""
+    nips = {r.asn_nip for r in reports if r.asn_nip}
+    if not nips:
+        return {}
+    rows = (
+        access.reports_for(user, Report.objects.filter(asn_nip__in=nips))
+        .values("asn_nip")
+        .annotate(n=Count("pk"))
+        .values_list("asn_nip", "n")
+    )
+    return dict(rows)
 
 
 def deadline_state(report: Report, today: datetime.date) -> str:

@@ -171,8 +171,11 @@ def index(request):
     filters, values = _filters(request)
     reports = list(selectors.queue(request.user, filters=values)[:200])
     today = timezone.localdate()
+    repeats = selectors.repeat_counts(request.user, reports)
     for report in reports:
         report.deadline_state = selectors.deadline_state(report, today)
+        # Other reports in scope about the same NIP: a repeat offender shows.
+        report.same_asn = repeats.get(report.asn_nip, 1) - 1
     query = request.GET.urlencode()
     return render(
         request,

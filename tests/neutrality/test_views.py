@@ -255,8 +255,9 @@ def test_queue_is_ordered_by_deadline_with_overdue_highlighted(
     # savepoint (ATOMIC_REQUESTS), session, user, role assignments (scope),
     # Bawaslu assignments, their offices, the offices' regions, the officers
     # (assignee filter), the reports with office/category/region/assignee,
-    # the categories (filter), release: the same whatever the number of reports.
-    with django_assert_num_queries(11):
+    # the reports per NIP (repeat offenders), the categories (filter),
+    # release: the same whatever the number of reports.
+    with django_assert_num_queries(12):
         response = client.get(reverse("neutrality:index"))
     body = response.content.decode()
     assert (
