@@ -63,10 +63,14 @@ def repeat_counts(user, reports) -> dict[str, int]:
     return dict(rows)
 
 
-def deadline_state(report: Report, today: datetime.date) -> str:
-    """'overdue', 'due-today' or '' for the queue's highlighting."""
+def deadline_state(report: Report, today: datetime.date | None = None) -> str:
+    """'overdue', 'due-today' or '' for the queue's highlighting, against the
+    incident region's own date (a WIT office's day starts two hours before
+    a WIB one's)."""
     if not report.is_open or report.due_on is None:
         return ""
+    if today is None:
+        today = timezone.localdate(timezone.now(), report.region.tzinfo)
     if report.due_on < today:
         return "overdue"
     if report.due_on == today:

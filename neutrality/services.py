@@ -167,6 +167,8 @@ def report_submit(
     3-day clock. A late report is kept but flagged time-barred."""
     intake_clean(intake)
     files, links, sniffed = evidence_clean(files, links)
+    if intake.asn_region is not None and intake.asn_region.level == "province":
+        intake.provincial_matter = True  # an ASN of the provincial government
 
     now = timezone.now()
     received_on = local_today(intake.region)

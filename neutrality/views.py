@@ -173,7 +173,7 @@ def index(request):
     today = timezone.localdate()
     repeats = selectors.repeat_counts(request.user, reports)
     for report in reports:
-        report.deadline_state = selectors.deadline_state(report, today)
+        report.deadline_state = selectors.deadline_state(report)
         # Other reports in scope about the same NIP: a repeat offender shows.
         report.same_asn = repeats.get(report.asn_nip, 1) - 1
     query = request.GET.urlencode()
@@ -522,6 +522,16 @@ IDENTITY_COLUMNS = [
 ]
 
 
+def _cell(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @) is quoted:
+    reporters type these fields."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        if value[0] == "+" and value[1:].isdigit():
+            return value  # a phone number in +62… form
+        return "'" + value
+    return value
+
+
 def _export_row(report: Report, with_identity: bool) -> list:
     row = [
         report.tracking_code,
@@ -549,7 +559,8 @@ def _export_row(report: Report, with_identity: bool) -> list:
         report.get_sanction_display(),
     ]
     identity = [getattr(report, name) for name, _label in IDENTITY_COLUMNS]
-    return row + (identity if with_identity else ["" for _x in identity])
+    row += identity if with_identity else ["" for _x in identity]
+    return [_cell(value) for value in row]
 
 
 @login_required

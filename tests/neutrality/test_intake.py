@@ -146,3 +146,9 @@ def test_too_many_files_are_refused(intake):
     files = [SimpleUploadedFile(f"f{i}.pdf", PDF) for i in range(6)]
     with pytest.raises(ValidationError):
         report_submit(intake=intake(), channel="public", files=files)
+
+
+def test_an_asn_of_the_provincial_government_goes_to_the_provincial_office(report_factory):
+    report = report_factory(asn_region=Region.objects.get(code="35"))
+    assert report.provincial_matter
+    assert report.office.region_id == "35"

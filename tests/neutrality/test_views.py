@@ -399,3 +399,12 @@ def test_desk_staff_reach_the_reports_from_the_home_page(client, report_factory,
     client.force_login(pamekasan_desk)
     body = client.get("/").content.decode()
     assert "1 laporan terbuka" in body and reverse("neutrality:index") in body
+
+
+def test_exports_quote_text_a_spreadsheet_would_run(client, report_factory, pamekasan_bawaslu):
+    report_factory(asn_name='=HYPERLINK("http://evil.example","klik")')
+    client.force_login(pamekasan_bawaslu)
+    content = client.get(reverse("neutrality:export", args=["csv"])).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    assert rows[1][11].startswith("'=HYPERLINK")
+    assert "+6281234567890" in rows[1]  # phone numbers stay as they are
