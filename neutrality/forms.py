@@ -235,8 +235,13 @@ class EvidenceForm(forms.Form):
 
 
 class PublicReportForm(ReportForm):
-    # Hidden from people by CSS; bots fill every field.
-    website = forms.CharField(label=_("Situs web"), required=False)
+    # Hidden from people by CSS; bots fill every field. Out of the tab order
+    # and of autofill, or a browser could fill it for a real reporter.
+    website = forms.CharField(
+        label=_("Situs web"),
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
 
 class TrackForm(forms.Form):
