@@ -31,15 +31,6 @@ from neutrality.forms import (
 from neutrality.models import AuditEntry, Evidence, Report
 from neutrality.ratelimit import client_ip, rate_limited
 
-REPORTER_FIELDS = [
-    "reporter_kind",
-    "reporter_name",
-    "reporter_nik",
-    "reporter_address",
-    "reporter_phone",
-    "reporter_email",
-]
-
 
 def _add_errors(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
