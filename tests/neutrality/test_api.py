@@ -1,0 +1,161 @@
+"""API: scoped reports and transitions, statistics, public intake and tracking."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from neutrality.models import AuditEntry, Report
+
+from .conftest import GOOD_NIK, GOOD_NIP, jpeg_bytes
+
+REPORTS = "/api/v1/neutrality/reports/"
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def intake_json(**overrides):
+    today = datetime.date.today()
+    data = {
+        "reporter_kind": "voter",
+        "reporter_name": "Nur Hasanah",
+        "reporter_nik": GOOD_NIK,
+        "reporter_address": "Desa Tlanakan",
+        "reporter_phone": "081234567890",
+        "asn_name": "Moh. Sahrul",
+        "asn_nip": GOOD_NIP,
+        "asn_agency": "SMPN 1 Tlanakan",
+        "region": "35.28.01",
+        "occurred_on": (today - datetime.timedelta(days=1)).isoformat(),
+        "known_on": today.isoformat(),
+        "category": "interaksi-medsos",
+        "description": "Menyukai dan membagikan unggahan calon.",
+        "links": ["https://facebook.com/x/1"],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_public_intake_answers_only_the_tracking_code(api, db):
+    response = api.post(
+        "/api/v1/neutrality/public/reports/",
+        {**intake_json(links=[]), "files": [SimpleUploadedFile("a.jpg", jpeg_bytes())]},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    report = Report.objects.get()
+    assert response.json() == {
+        "tracking_code": report.tracking_code,
+        "status": "received",
+        "time_barred": False,
+    }
+    assert report.evidence.get().content_type == "image/jpeg"
+
+
+def test_public_intake_bad_input_is_a_400_with_field_messages(api, db):
+    response = api.post(
+        "/api/v1/neutrality/public/reports/",
+        intake_json(asn_nip="198502302010011002", known_on="2099-01-01"),
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert "asn_nip" in body and "known_on" in body
+    assert "Traceback" not in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_public_intake_spoofed_file_and_overlong_text(api, db):
+    response = api.post(
+        "/api/v1/neutrality/public/reports/",
+        {**intake_json(links=[]), "files": [SimpleUploadedFile("a.png", b"not a png at all")]},
+        format="multipart",
+    )
+    assert response.status_code == 400 and "files" in response.json()
+    response = api.post(
+        "/api/v1/neutrality/public/reports/", intake_json(description="x" * 6000), format="json"
+    )
+    assert response.status_code == 400 and "description" in response.json()
+    assert not Report.objects.exists()
+
+
+def test_public_intake_rate_limit_and_honeypot(api, db, settings):
+    settings.NEUTRALITY_RATE_LIMITS = {"api": (1, 3600)}
+    url = "/api/v1/neutrality/public/reports/"
+    assert api.post(url, intake_json(website="x"), format="json").status_code == 400
+    assert api.post(url, intake_json(), format="json").status_code == 429
+    assert not Report.objects.exists()
+
+
+def test_tracking_api(api, report_factory):
+    report = report_factory()
+    response = api.post("/api/v1/neutrality/public/track/", {"code": report.tracking_code})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "received" and "id" not in body and "reporter_name" not in body
+    assert api.post("/api/v1/neutrality/public/track/", {"code": "zzz"}).status_code == 404
+
+
+def test_reports_are_scoped(api, report_factory, pamekasan_bawaslu, sumenep_bawaslu, outsider):
+    report = report_factory()
+    api.force_authenticate(sumenep_bawaslu)
+    assert api.get(REPORTS).json()["count"] == 0
+    assert api.get(f"{REPORTS}{report.pk}/").status_code == 404
+    api.force_authenticate(outsider)
+    assert api.get(REPORTS).json()["count"] == 0
+    api.force_authenticate(None)
+    assert api.get(REPORTS).status_code in (401, 403)
+
+
+def test_identity_only_in_a_single_report_for_the_owning_office(
+    api, report_factory, pamekasan_bawaslu, pamekasan_desk, pamekasan_office
+):
+    report = report_factory()
+    api.force_authenticate(pamekasan_bawaslu)
+    listing = api.get(REPORTS).json()["results"][0]
+    assert "reporter" not in listing and "reporter_nik" not in listing
+    single = api.get(f"{REPORTS}{report.pk}/").json()
+    assert single["reporter"]["reporter_nik"] == GOOD_NIK
+    assert AuditEntry.objects.filter(action="view_identity", detail="api").count() == 1
+    api.force_authenticate(pamekasan_desk)
+    assert "reporter" not in api.get(f"{REPORTS}{report.pk}/").json()
+
+
+def test_transitions_through_the_api(api, report_factory, pamekasan_bawaslu, pamekasan_desk):
+    report = report_factory()
+    url = f"{REPORTS}{report.pk}/transitions/"
+    api.force_authenticate(pamekasan_desk)
+    assert api.post(url, {"action": "register"}, format="json").status_code == 404
+    api.force_authenticate(pamekasan_bawaslu)
+    response = api.post(url, {"action": "register", "expected_status": "received"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "registered"
+    refused = api.post(url, {"action": "refer"}, format="json")
+    assert refused.status_code == 400
+    assert "tidak dapat dilakukan dari status" in refused.json()["action"][0]
+    stale = api.post(url, {"action": "withdraw", "expected_status": "received"}, format="json")
+    assert stale.status_code == 400 and "petugas lain" in stale.json()["action"][0]
+    events = api.get(url).json()
+    assert [e["to_status"] for e in events] == ["received", "registered"]
+
+
+def test_staff_create_through_the_api(api, pamekasan_bawaslu, pamekasan_desk, db):
+    api.force_authenticate(pamekasan_desk)
+    assert api.post(REPORTS, intake_json(), format="json").status_code == 404
+    api.force_authenticate(pamekasan_bawaslu)
+    response = api.post(REPORTS, intake_json(), format="json")
+    assert response.status_code == 201
+    assert Report.objects.get().channel == "staff"
+
+
+def test_statistics_api(api, report_factory, ri_bawaslu, sumenep_bawaslu):
+    report_factory()
+    api.force_authenticate(ri_bawaslu)
+    body = api.get("/api/v1/neutrality/statistics/").json()
+    assert body["status"]["total"] == 1
+    assert body["region"]["rows"] == [{"label": "Kabupaten Pamekasan", "n": 1}]
+    api.force_authenticate(sumenep_bawaslu)
+    assert api.get("/api/v1/neutrality/statistics/").json()["status"]["total"] == 0

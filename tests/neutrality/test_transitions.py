@@ -1,0 +1,278 @@
+"""The handling path: every transition allowed and refused, who may act,
+deadline arithmetic with frozen time, referral target by date."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from neutrality.models import AuditEntry, Report
+from neutrality.services import (
+    TRANSITIONS,
+    allowed_actions,
+    report_assign,
+    report_mark_duplicate,
+    report_reroute,
+    report_transition,
+)
+
+S = Report.Status
+NOV_1 = datetime.datetime(2024, 11, 1, 2, 0, tzinfo=datetime.UTC)  # 09.00 WIB
+
+
+@pytest.fixture
+def report(report_factory, pamekasan_office, time_machine):
+    time_machine.move_to(NOV_1, tick=False)
+    return report_factory(
+        occurred_on=datetime.date(2024, 10, 29), known_on=datetime.date(2024, 10, 30)
+    )
+
+
+def move(report, user, action, **kwargs):
+    return report_transition(report=report, user=user, action=action, **kwargs)
+
+
+def test_the_whole_path_to_a_sanction(report, pamekasan_bawaslu):
+    r = move(report, pamekasan_bawaslu, "register", note="Syarat formal dan materiel lengkap.")
+    assert r.status == S.REGISTERED
+    assert r.register_number == "001/Reg/LP/PW/35.28/11/2024"
+    r = move(r, pamekasan_bawaslu, "study")
+    r = move(r, pamekasan_bawaslu, "request_info", note="Minta tautan asli unggahan.")
+    assert r.due_on == datetime.date(2024, 11, 6)  # 3 + 2 calendar days
+    r = move(r, pamekasan_bawaslu, "study")
+    r = move(r, pamekasan_bawaslu, "decide", outcome=Report.Outcome.OTHER_LAW)
+    r = move(
+        r,
+        pamekasan_bawaslu,
+        "refer",
+        letter_number="123/PP.01.02/K.JI-22/XI/2024",
+        letter_on=datetime.date(2024, 11, 1),
+    )
+    assert r.referral_target.name.startswith("BKN")
+    r = move(
+        r, pamekasan_bawaslu, "record_sanction", sanction="moderate", sanction_reference="800/12"
+    )
+    r = move(r, pamekasan_bawaslu, "close")
+    assert r.status == S.CLOSED
+    path = list(r.events.values_list("from_status", "to_status"))
+    assert path == [
+        ("", S.RECEIVED),
+        (S.RECEIVED, S.REGISTERED),
+        (S.REGISTERED, S.UNDER_STUDY),
+        (S.UNDER_STUDY, S.INFO_REQUESTED),
+        (S.INFO_REQUESTED, S.UNDER_STUDY),
+        (S.UNDER_STUDY, S.DECIDED),
+        (S.DECIDED, S.REFERRED),
+        (S.REFERRED, S.SANCTIONED),
+        (S.SANCTIONED, S.CLOSED),
+    ]
+    assert all(e.actor == pamekasan_bawaslu for e in r.events.exclude(from_status=""))
+    assert AuditEntry.objects.filter(report=r, action="transition").count() == 8
+
+
+# Every (status, action) pair not in TRANSITIONS is refused with a message.
+ALL_STATUSES = list(S.values)
+
+
+@pytest.mark.parametrize("status", ALL_STATUSES)
+def test_every_transition_not_allowed_from_a_status_is_refused(report, pamekasan_bawaslu, status):
+    Report.objects.filter(pk=report.pk).update(status=status, outcome="not_violation")
+    report.refresh_from_db()
+    for action, (sources, _target) in TRANSITIONS.items():
+        if status in sources:
+            continue
+        with pytest.raises(ValidationError) as exc:
+            move(report, pamekasan_bawaslu, action)
+        assert "tidak dapat dilakukan dari status" in exc.value.messages[0]
+    report.refresh_from_db()
+    assert report.status == status
+
+
+def test_a_time_barred_report_cannot_be_registered(report_factory, pamekasan_bawaslu, time_machine):
+    time_machine.move_to(NOV_1, tick=False)
+    late = report_factory(
+        occurred_on=datetime.date(2024, 10, 20), known_on=datetime.date(2024, 10, 20)
+    )
+    assert late.time_barred
+    assert "register" not in allowed_actions(late)
+    with pytest.raises(ValidationError):
+        move(late, pamekasan_bawaslu, "register")
+    r = move(late, pamekasan_bawaslu, "not_register", reason="time_barred")
+    assert r.not_registered_reason == "time_barred"
+    assert move(r, pamekasan_bawaslu, "close").status == S.CLOSED
+
+
+def test_not_registering_needs_a_reason(report, pamekasan_bawaslu):
+    with pytest.raises(ValidationError) as exc:
+        move(report, pamekasan_bawaslu, "not_register")
+    assert "reason" in exc.value.message_dict
+    report.refresh_from_db()
+    assert report.status == S.RECEIVED and report.events.count() == 1
+
+
+def test_a_registered_report_cannot_be_withdrawn(report, pamekasan_bawaslu):
+    r = move(report, pamekasan_bawaslu, "register")
+    with pytest.raises(ValidationError):
+        move(r, pamekasan_bawaslu, "withdraw")
+
+
+def test_a_received_report_can_be_withdrawn(report, pamekasan_bawaslu):
+    assert move(report, pamekasan_bawaslu, "withdraw").status == S.WITHDRAWN
+
+
+def test_more_information_extends_the_deadline_once(report, pamekasan_bawaslu):
+    r = move(move(report, pamekasan_bawaslu, "register"), pamekasan_bawaslu, "study")
+    assert r.due_on == datetime.date(2024, 11, 4)
+    r = move(r, pamekasan_bawaslu, "request_info")
+    assert r.due_on == datetime.date(2024, 11, 6) and r.extended
+    r = move(r, pamekasan_bawaslu, "study")
+    with pytest.raises(ValidationError):
+        move(r, pamekasan_bawaslu, "request_info")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "can_refer", "can_close"),
+    [
+        (Report.Outcome.OTHER_LAW, True, False),
+        (Report.Outcome.ELECTION_CRIME, False, True),
+        (Report.Outcome.NOT_VIOLATION, False, True),
+    ],
+)
+def test_only_a_violation_of_other_laws_is_referred(
+    report, pamekasan_bawaslu, outcome, can_refer, can_close
+):
+    r = move(move(report, pamekasan_bawaslu, "register"), pamekasan_bawaslu, "study")
+    r = move(r, pamekasan_bawaslu, "decide", outcome=outcome)
+    assert ("refer" in allowed_actions(r)) is can_refer
+    assert ("close" in allowed_actions(r)) is can_close
+
+
+def test_deciding_needs_an_outcome(report, pamekasan_bawaslu):
+    r = move(move(report, pamekasan_bawaslu, "register"), pamekasan_bawaslu, "study")
+    with pytest.raises(ValidationError) as exc:
+        move(r, pamekasan_bawaslu, "decide", outcome="maybe")
+    assert "outcome" in exc.value.message_dict
+
+
+@pytest.fixture
+def decided(report, pamekasan_bawaslu):
+    r = move(move(report, pamekasan_bawaslu, "register"), pamekasan_bawaslu, "study")
+    return move(r, pamekasan_bawaslu, "decide", outcome=Report.Outcome.OTHER_LAW)
+
+
+def test_referral_target_follows_the_letter_date(decided, pamekasan_bawaslu, time_machine):
+    # A letter dated before 24 Aug 2024 went to KASN (data, not code).
+    Report.objects.filter(pk=decided.pk).update(received_on=datetime.date(2024, 8, 20))
+    decided.refresh_from_db()
+    r = move(
+        decided,
+        pamekasan_bawaslu,
+        "refer",
+        letter_number="01/2024",
+        letter_on=datetime.date(2024, 8, 23),
+    )
+    assert r.referral_target.name.startswith("KASN")
+
+
+def test_referral_needs_number_and_a_plausible_date(decided, pamekasan_bawaslu):
+    with pytest.raises(ValidationError) as exc:
+        move(decided, pamekasan_bawaslu, "refer")
+    assert {"letter_number", "letter_on"} <= set(exc.value.message_dict)
+    with pytest.raises(ValidationError) as exc:
+        move(
+            decided,
+            pamekasan_bawaslu,
+            "refer",
+            letter_number="1",
+            letter_on=datetime.date(2024, 12, 30),
+        )
+    assert "letter_on" in exc.value.message_dict
+
+
+def test_sanction_needs_kind_and_reference(decided, pamekasan_bawaslu):
+    r = move(
+        decided, pamekasan_bawaslu, "refer", letter_number="1", letter_on=datetime.date(2024, 11, 1)
+    )
+    with pytest.raises(ValidationError) as exc:
+        move(r, pamekasan_bawaslu, "record_sanction", sanction="prison")
+    assert {"sanction", "sanction_reference"} <= set(exc.value.message_dict)
+
+
+def test_only_officers_of_the_owning_office_move_it(
+    report, sumenep_bawaslu, jatim_bawaslu, pamekasan_desk, ri_bawaslu, outsider
+):
+    for user in (sumenep_bawaslu, jatim_bawaslu, pamekasan_desk, ri_bawaslu, outsider):
+        with pytest.raises(ValidationError) as exc:
+            move(report, user, "register")
+        assert "kantor pemilik" in exc.value.messages[0]
+    report.refresh_from_db()
+    assert report.status == S.RECEIVED
+
+
+def test_a_second_officer_acting_on_a_report_already_moved_is_told(
+    report, pamekasan_bawaslu, second_pamekasan_officer
+):
+    move(report, pamekasan_bawaslu, "register", expected_status=S.RECEIVED)
+    with pytest.raises(ValidationError) as exc:
+        move(
+            report,
+            second_pamekasan_officer,
+            "not_register",
+            expected_status=S.RECEIVED,
+            reason="formal",
+        )
+    assert "sudah dipindahkan ke status «Diregistrasi» oleh petugas lain" in exc.value.messages[0]
+    report.refresh_from_db()
+    assert report.status == S.REGISTERED and report.not_registered_reason == ""
+
+
+def test_assignment_only_to_officers_of_the_office(
+    report, pamekasan_bawaslu, second_pamekasan_officer, sumenep_bawaslu
+):
+    r = report_assign(report=report, user=pamekasan_bawaslu, assignee=second_pamekasan_officer)
+    assert r.assignee == second_pamekasan_officer
+    with pytest.raises(ValidationError):
+        report_assign(report=report, user=pamekasan_bawaslu, assignee=sumenep_bawaslu)
+
+
+def test_reroute_needs_a_reason_and_hands_the_report_over(
+    report, pamekasan_bawaslu, sumenep_bawaslu, agency_factory
+):
+    from desk.models import Agency
+
+    sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep")
+    with pytest.raises(ValidationError) as exc:
+        report_reroute(report=report, user=pamekasan_bawaslu, office=sumenep, reason=" ")
+    assert "reason" in exc.value.message_dict
+    r = report_reroute(
+        report=report, user=pamekasan_bawaslu, office=sumenep, reason="ASN bertugas di Sumenep"
+    )
+    assert r.office == sumenep and "ASN bertugas di Sumenep" in r.routing_reason
+    assert r.status == S.RECEIVED
+    with pytest.raises(ValidationError):
+        move(r, pamekasan_bawaslu, "register")
+    assert move(r, sumenep_bawaslu, "register").status == S.REGISTERED
+
+
+def test_duplicates_are_linked_to_the_original(report, report_factory, pamekasan_bawaslu):
+    second = report_factory()
+    r = report_mark_duplicate(report=second, user=pamekasan_bawaslu, original=report)
+    assert r.duplicate_of == report
+    with pytest.raises(ValidationError):
+        report_mark_duplicate(report=report, user=pamekasan_bawaslu, original=second)
+    with pytest.raises(ValidationError):
+        report_mark_duplicate(report=report, user=pamekasan_bawaslu, original=report)
+
+
+def test_register_numbers_stay_unique_when_reports_move_away(
+    report_factory, pamekasan_bawaslu, agency_factory, time_machine
+):
+    from desk.models import Agency
+
+    time_machine.move_to(NOV_1, tick=False)
+    sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep")
+    first = move(report_factory(), pamekasan_bawaslu, "register")
+    report_reroute(report=first, user=pamekasan_bawaslu, office=sumenep, reason="Salah kantor")
+    second = move(report_factory(), pamekasan_bawaslu, "register")
+    assert first.register_number == "001/Reg/LP/PW/35.28/11/2024"
+    assert second.register_number == "002/Reg/LP/PW/35.28/11/2024"

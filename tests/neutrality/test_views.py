@@ -1,0 +1,410 @@
+"""Pages: the public form and tracking, the queue, a report's page per
+persona, evidence downloads, exports, statistics."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from desk.models import Region
+from neutrality.models import AuditEntry, Report
+from neutrality.services import report_transition
+
+from .conftest import GOOD_NIK, GOOD_NIP, jpeg_bytes
+
+S = Report.Status
+
+
+def public_data(**overrides):
+    today = datetime.date.today()
+    data = {
+        "reporter_kind": "voter",
+        "reporter_name": "Nur Hasanah",
+        "reporter_nik": GOOD_NIK,
+        "reporter_address": "Desa Tlanakan",
+        "reporter_phone": "081234567890",
+        "reporter_email": "",
+        "asn_name": "Moh. Sahrul",
+        "asn_nip": GOOD_NIP,
+        "asn_position": "Guru",
+        "asn_agency": "SMPN 1 Tlanakan",
+        "asn_region": "35.28",
+        "province": "35",
+        "regency": "35.28",
+        "district": "35.28.01",
+        "village": "",
+        "place_detail": "Instagram",
+        "occurred_on": (today - datetime.timedelta(days=1)).isoformat(),
+        "known_on": today.isoformat(),
+        "category": "",
+        "description": "Mengunggah foto dengan calon dan gestur dua jari.",
+        "witnesses": "",
+        "links": "https://instagram.com/p/abc",
+        "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def category(db):
+    from neutrality.models import Category
+
+    return Category.objects.get(code="foto-gestur")
+
+
+def test_public_form_files_a_report_and_shows_only_the_tracking_code(client, category):
+    url = reverse("neutrality:public_form")
+    assert client.get(url).status_code == 200
+    photo = SimpleUploadedFile("foto.jpg", jpeg_bytes(), content_type="image/jpeg")
+    response = client.post(url, {**public_data(category=category.pk), "files": [photo]})
+    assert response.status_code == 302
+    done = client.get(response["Location"])
+    report = Report.objects.get()
+    assert report.tracking_code in done.content.decode()
+    assert f"/{report.pk}/" not in done.content.decode()
+    assert report.evidence.get(kind="file").content_type == "image/jpeg"
+    assert report.channel == "public" and report.office.region_id == "35.28"
+
+
+def test_public_form_errors_are_shown_on_the_form_and_nothing_is_stored(client, category):
+    spoof = SimpleUploadedFile("foto.jpg", b"GIF89a not allowed", content_type="image/jpeg")
+    response = client.post(
+        reverse("neutrality:public_form"),
+        {**public_data(category=category.pk, asn_nip="199913312010011002"), "files": [spoof]},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "bukan tanggal yang ada" in body
+    assert not Report.objects.exists()
+
+
+def test_the_form_warns_about_a_late_report_before_submitting(client, category):
+    late = (datetime.date.today() - datetime.timedelta(days=10)).isoformat()
+    response = client.post(
+        reverse("neutrality:public_form"),
+        {**public_data(known_on=late, occurred_on=late), "refresh": "1"},
+    )
+    body = response.content.decode()
+    assert 'id="late-warning"' in body and "kedaluwarsa dan tidak dapat diregistrasi" in body
+    assert 'id="late-warning" class="late-warning" role="status" hidden' not in body
+    assert not Report.objects.exists()
+
+
+def test_region_refresh_without_javascript_fills_the_next_list(client, db):
+    response = client.post(
+        reverse("neutrality:public_form"), {"province": "35", "regency": "35.28", "refresh": "1"}
+    )
+    body = response.content.decode()
+    assert "Tlanakan" in body and "errorlist" not in body
+
+
+def test_region_cascade_json_is_public(client, db):
+    data = client.get(reverse("neutrality:regions"), {"induk": "35.28"}).json()
+    assert {"code": "35.28.01", "name": "Tlanakan"} in data["results"]
+
+
+def test_honeypot_stores_nothing(client, category):
+    response = client.post(
+        reverse("neutrality:public_form"),
+        public_data(category=category.pk, website="http://spam.example"),
+    )
+    assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+def test_public_form_is_rate_limited_per_ip(client, category, settings):
+    settings.NEUTRALITY_RATE_LIMITS = {"report": (2, 3600)}
+    url = reverse("neutrality:public_form")
+    for _ in range(2):
+        assert client.post(url, public_data(category=category.pk)).status_code == 302
+    response = client.post(url, public_data(category=category.pk))
+    assert response.status_code == 429
+    assert Report.objects.count() == 2
+    other = client.post(url, public_data(category=category.pk), REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 302
+
+
+def test_tracking_shows_status_but_never_notes_or_identity(
+    client, report_factory, pamekasan_bawaslu, pamekasan_office
+):
+    report = report_factory()
+    report_transition(
+        report=report, user=pamekasan_bawaslu, action="register", note="Catatan internal X"
+    )
+    response = client.post(reverse("neutrality:track"), {"code": report.tracking_code.lower()})
+    body = response.content.decode()
+    assert "Diregistrasi" in body
+    assert "Catatan internal X" not in body
+    assert report.reporter_name not in body and report.reporter_nik not in body
+    missing = client.post(reverse("neutrality:track"), {"code": "AAAAA-AAAAA"})
+    assert "tidak ditemukan" in missing.content.decode()
+
+
+def test_owning_officer_sees_identity_only_on_request_and_it_is_audited(
+    client, report_factory, pamekasan_bawaslu, pamekasan_office
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert report.reporter_nik not in page and "show-identity" in page
+    assert not AuditEntry.objects.filter(action="view_identity").exists()
+    page = client.get(report.get_absolute_url() + "?identitas=1").content.decode()
+    assert report.reporter_nik in page and report.reporter_name in page
+    entry = AuditEntry.objects.get(action="view_identity")
+    assert entry.user == pamekasan_bawaslu and entry.report == report
+
+
+@pytest.mark.parametrize("persona", ["sumenep_bawaslu", "outsider", "kaltim_desk"])
+def test_a_report_of_another_office_is_not_found(client, report_factory, persona, request):
+    report = report_factory()
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(report.get_absolute_url()).status_code == 404
+    assert client.get(report.get_absolute_url() + "?identitas=1").status_code == 404
+    url = reverse("neutrality:transition", args=[report.pk])
+    assert client.post(url, {"action": "register"}).status_code == 404
+    report.refresh_from_db()
+    assert report.status == S.RECEIVED
+
+
+@pytest.mark.parametrize("persona", ["pamekasan_desk", "jatim_bawaslu", "ri_bawaslu"])
+def test_readers_in_scope_see_the_case_but_never_the_reporter_or_evidence(
+    client, report_factory, persona, request, photo
+):
+    report = report_factory(files=[photo])
+    client.force_login(request.getfixturevalue(persona))
+    body = client.get(report.get_absolute_url() + "?identitas=1").content.decode()
+    assert report.asn_name in body
+    assert report.reporter_name not in body and report.reporter_nik not in body
+    assert "bukti/" not in body
+    evidence = report.evidence.get()
+    url = reverse("neutrality:evidence", args=[report.pk, evidence.pk])
+    assert client.get(url).status_code == 404
+    assert (
+        client.post(
+            reverse("neutrality:transition", args=[report.pk]), {"action": "register"}
+        ).status_code
+        == 404
+    )
+    assert not AuditEntry.objects.filter(action__in=["view_identity", "download"]).exists()
+
+
+def test_evidence_downloads_as_an_attachment_for_the_owning_office(
+    client, report_factory, pamekasan_bawaslu, pamekasan_office, photo
+):
+    report = report_factory(files=[photo])
+    evidence = report.evidence.get()
+    client.force_login(pamekasan_bawaslu)
+    response = client.get(reverse("neutrality:evidence", args=[report.pk, evidence.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
+    assert AuditEntry.objects.filter(action="download", report=report).exists()
+    client.logout()
+    assert (
+        client.get(reverse("neutrality:evidence", args=[report.pk, evidence.pk])).status_code == 302
+    )
+
+
+def test_transition_through_the_page_and_a_stale_second_click(
+    client, report_factory, pamekasan_bawaslu, pamekasan_office
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    url = reverse("neutrality:transition", args=[report.pk])
+    client.post(url, {"action": "register", "expected_status": "received"})
+    report.refresh_from_db()
+    assert report.status == S.REGISTERED
+    response = client.post(
+        url,
+        {"action": "not_register", "expected_status": "received", "reason": "formal"},
+        follow=True,
+    )
+    assert "oleh petugas lain" in response.content.decode()
+    report.refresh_from_db()
+    assert report.status == S.REGISTERED
+
+
+def test_queue_is_ordered_by_deadline_with_overdue_highlighted(
+    client,
+    report_factory,
+    pamekasan_bawaslu,
+    pamekasan_office,
+    time_machine,
+    django_assert_num_queries,
+):
+    time_machine.move_to(datetime.datetime(2024, 11, 1, 2, 0, tzinfo=datetime.UTC))
+    old = report_factory(
+        occurred_on=datetime.date(2024, 10, 27), known_on=datetime.date(2024, 10, 27)
+    )
+    time_machine.move_to(datetime.datetime(2024, 11, 3, 2, 0, tzinfo=datetime.UTC))
+    new = report_factory(
+        occurred_on=datetime.date(2024, 11, 2), known_on=datetime.date(2024, 11, 2)
+    )
+    done = report_factory(
+        occurred_on=datetime.date(2024, 11, 2), known_on=datetime.date(2024, 11, 2)
+    )
+    report_transition(report=done, user=pamekasan_bawaslu, action="withdraw")
+    time_machine.move_to(datetime.datetime(2024, 11, 4, 2, 0, tzinfo=datetime.UTC))
+    client.force_login(pamekasan_bawaslu)
+    # savepoint (ATOMIC_REQUESTS), session, user, role assignments (scope),
+    # Bawaslu assignments, their offices, the offices' regions, the officers
+    # (assignee filter), the reports with office/category/region/assignee,
+    # the reports per NIP (repeat offenders), the categories (filter),
+    # release: the same whatever the number of reports.
+    with django_assert_num_queries(12):
+        response = client.get(reverse("neutrality:index"))
+    body = response.content.decode()
+    assert (
+        body.index(old.tracking_code)
+        < body.index(new.tracking_code)
+        < body.index(done.tracking_code)
+    )
+    assert 'class="due-today"' in body  # old: received 1 Nov, due 4 Nov
+    time_machine.move_to(datetime.datetime(2024, 11, 5, 2, 0, tzinfo=datetime.UTC))
+    client.force_login(pamekasan_bawaslu)  # the 12-hour session ended overnight
+    assert 'class="overdue"' in client.get(reverse("neutrality:index")).content.decode()
+    filtered = client.get(reverse("neutrality:index"), {"status": "withdrawn"}).content.decode()
+    assert done.tracking_code in filtered and old.tracking_code not in filtered
+
+
+def test_queue_of_another_office_is_empty(client, report_factory, sumenep_bawaslu):
+    report = report_factory()
+    client.force_login(sumenep_bawaslu)
+    assert report.tracking_code not in client.get(reverse("neutrality:index")).content.decode()
+
+
+def test_outsider_has_no_queue(client, outsider):
+    client.force_login(outsider)
+    assert client.get(reverse("neutrality:index")).status_code == 404
+
+
+def test_exports_carry_identity_only_for_the_owning_office(
+    client, report_factory, pamekasan_bawaslu, pamekasan_desk, pamekasan_office
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(reverse("neutrality:export", args=["csv"])).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert rows[1][0] == report.tracking_code and report.reporter_nik in rows[1]
+    assert AuditEntry.objects.filter(action="export_identity").count() == 1
+    client.force_login(pamekasan_desk)
+    response = client.get(reverse("neutrality:export", args=["xlsx"]))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[1][0] == report.tracking_code
+    assert report.reporter_nik not in [str(v) for v in values[1]]
+    assert "Nama pelapor" not in values[0]
+    assert client.get(reverse("neutrality:export", args=["pdf"])).status_code == 404
+
+
+def test_statistics_are_scoped_and_nationwide_for_bawaslu_ri(
+    client, report_factory, ri_bawaslu, sumenep_bawaslu
+):
+    report_factory()
+    village = Region.objects.filter(code__startswith="64.", level="village").first()
+    report_factory(region=village)
+    client.force_login(ri_bawaslu)
+    body = client.get(reverse("neutrality:stats")).content.decode()
+    assert "Kabupaten Pamekasan" in body
+    assert village.parent.parent.name in body
+    from neutrality.selectors import statistics
+
+    assert statistics(ri_bawaslu)["status"]["total"] == 2
+    assert statistics(sumenep_bawaslu)["status"]["total"] == 0
+
+
+def test_staff_form_files_for_the_officer(client, pamekasan_bawaslu, pamekasan_office, category):
+    client.force_login(pamekasan_bawaslu)
+    response = client.post(reverse("neutrality:create"), public_data(category=category.pk))
+    report = Report.objects.get()
+    assert response["Location"] == report.get_absolute_url()
+    assert report.channel == "staff"
+    assert report.events.get().actor == pamekasan_bawaslu
+
+
+def test_home_panel_counts_the_offices_open_reports(
+    client, report_factory, pamekasan_bawaslu, pamekasan_office
+):
+    report_factory()
+    client.force_login(pamekasan_bawaslu)
+    body = client.get("/").content.decode()
+    assert "1 laporan terbuka" in body
+
+
+def test_public_form_in_english_when_chosen(client, db, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("neutrality:public_form")).content.decode()
+    assert "Report an ASN neutrality violation" in body
+    assert "within 7 days of the day the incident became known" in body
+
+
+def test_reporter_withdraws_with_the_code_only_before_registration(
+    client, report_factory, pamekasan_bawaslu
+):
+    report = report_factory()
+    page = client.post(reverse("neutrality:track"), {"code": report.tracking_code}).content
+    assert b"Cabut laporan" in page
+    client.post(reverse("neutrality:track_withdraw"), {"code": report.tracking_code})
+    report.refresh_from_db()
+    assert report.status == S.WITHDRAWN
+    assert report.events.last().actor is None
+    registered = report_factory()
+    report_transition(report=registered, user=pamekasan_bawaslu, action="register")
+    response = client.post(reverse("neutrality:track_withdraw"), {"code": registered.tracking_code})
+    assert "tidak dapat dicabut" in response.content.decode()
+    registered.refresh_from_db()
+    assert registered.status == S.REGISTERED
+
+
+def test_officer_adds_evidence_after_asking_for_more_information(
+    client, report_factory, pamekasan_bawaslu, pamekasan_desk, photo
+):
+    report = report_factory()
+    url = reverse("neutrality:evidence_add", args=[report.pk])
+    client.force_login(pamekasan_desk)
+    assert client.post(url, {"links": "https://x.example/1"}).status_code == 404
+    client.force_login(pamekasan_bawaslu)
+    bad = SimpleUploadedFile("palsu.jpg", b"<?php evil ?>")
+    response = client.post(url, {"files": [bad]}, follow=True)
+    assert "palsu.jpg" in response.content.decode()
+    assert not report.evidence.filter(kind="file").exists()
+    client.post(url, {"files": [photo], "links": "https://x.example/2"})
+    assert report.evidence.filter(kind="file").count() == 1
+    assert AuditEntry.objects.filter(action="add_evidence", report=report).exists()
+    assert "Bukti tambahan: 1 berkas, 1 tautan." in report.events.last().note
+
+
+def test_repeat_offender_is_flagged_in_the_queue(client, report_factory, pamekasan_bawaslu):
+    report_factory()
+    report_factory()
+    report_factory(asn_nip="", asn_name="Orang Lain")
+    client.force_login(pamekasan_bawaslu)
+    body = client.get(reverse("neutrality:index")).content.decode()
+    assert body.count(">+1</span>") == 2
+
+
+def test_desk_staff_reach_the_reports_from_the_home_page(client, report_factory, pamekasan_desk):
+    report_factory()
+    client.force_login(pamekasan_desk)
+    body = client.get("/").content.decode()
+    assert "1 laporan terbuka" in body and reverse("neutrality:index") in body
+
+
+def test_exports_quote_text_a_spreadsheet_would_run(client, report_factory, pamekasan_bawaslu):
+    report_factory(asn_name='=HYPERLINK("http://evil.example","klik")')
+    client.force_login(pamekasan_bawaslu)
+    content = client.get(reverse("neutrality:export", args=["csv"])).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    assert rows[1][11].startswith("'=HYPERLINK")
+    assert "+6281234567890" in rows[1]  # phone numbers stay as they are
