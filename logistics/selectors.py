@@ -37,8 +37,9 @@ def edit_scope(user) -> Scope:
 def current_round() -> ElectionRound | None:
     """The next round to vote (its H-1 is the deadline), else the latest."""
     today = timezone.localdate()
-    upcoming = ElectionRound.objects.filter(voting_day__gte=today).order_by("voting_day").first()
-    return upcoming or ElectionRound.objects.order_by("-voting_day").first()
+    rounds = list(ElectionRound.objects.order_by("voting_day"))  # a handful of rows
+    upcoming = [r for r in rounds if r.voting_day >= today]
+    return upcoming[0] if upcoming else (rounds[-1] if rounds else None)
 
 
 @dataclass
@@ -128,11 +129,12 @@ def dashboard(*, scope: Scope, region: Region | None) -> dict:
             child_rows = child_rows.filter(scope.q("region"))
     else:
         child_rows = AreaRollup.objects.filter(parent_id=region.code)
-    children = [
-        Row(r.region_id, r.region.name, r.desa_count, r.desa_complete, r.open_problems, r.tps)
-        for r in child_rows.select_related("region")
-    ]
-    if region is not None and region.level == Region.Level.DISTRICT:
+    if region is None or region.level != Region.Level.DISTRICT:
+        children = [
+            Row(r.region_id, r.region.name, r.desa_count, r.desa_complete, r.open_problems, r.tps)
+            for r in child_rows.select_related("region")
+        ]
+    else:
         children = [
             Row(v.region_id, v.region.name, 1, int(v.complete), 0, v.tps)
             for v in Village.objects.filter(district_id=region.code).select_related("region")

@@ -23,7 +23,7 @@ def mahulu(db):
             "code", flat=True
         )
     )
-    services.villages_set_counts({c: (2, 500, 500) for c in codes})
+    services.villages_set_counts(dict.fromkeys(codes, (2, 500, 500)))
     return codes
 
 
