@@ -46,3 +46,28 @@ def complete_rows(codes, line=1, stage=4):
         rows.append((line, d.village_id, d.item.code, stage, d.required, d.required, 0, ""))
         line += 1
     return rows
+
+
+@pytest.fixture(autouse=True)
+def logistics_items(request):
+    """The items of migration 0002. Transactional tests (live server,
+    concurrency) flush every table when they end, data migrations included."""
+    names = request.fixturenames
+    if "live_db" in names:
+        request.getfixturevalue("live_db")
+    elif "db" in names:
+        request.getfixturevalue("db")
+    else:
+        return
+    ensure_items()
+
+
+def ensure_items():
+    from django.apps import apps
+
+    from logistics.models import Item
+
+    if not Item.objects.exists():
+        import importlib
+
+        importlib.import_module("logistics.migrations.0002_items").add_items(apps, None)

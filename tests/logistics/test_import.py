@@ -118,6 +118,6 @@ def test_large_import_runs_in_the_background_with_progress(live_db, make_user, m
     assert job.status == ImportJob.Status.PENDING and queued == [job.pk]
     tasks.run_import(job.pk)
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.DONE
+    assert job.status == ImportJob.Status.DONE, job.errors[:3]
     assert job.processed_rows == job.total_rows == len(codes)
     assert Village.objects.filter(pk__in=codes).count() == len(codes)
