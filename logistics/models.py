@@ -133,8 +133,13 @@ class Village(models.Model):
 class Delivery(models.Model):
     """One item for one desa: required, where it is, and the quantities."""
 
+    # No separate index on village: lgx_delivery_unique (village, item) serves it.
     village = models.ForeignKey(
-        Village, verbose_name=_("desa"), on_delete=models.CASCADE, related_name="deliveries"
+        Village,
+        verbose_name=_("desa"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     item = models.ForeignKey(Item, verbose_name=_("barang"), on_delete=models.PROTECT)
     required = models.PositiveIntegerField(_("kebutuhan"), default=0)
@@ -144,6 +149,9 @@ class Delivery(models.Model):
     damaged = models.PositiveIntegerField(_("rusak"), default=0)
     complete = models.BooleanField(_("lengkap"), default=False)
     updated_at = models.DateTimeField(_("diperbarui"), null=True, blank=True)
+    # Not indexed: an import rewrites the columns of a delivery row, and when
+    # none of them is indexed PostgreSQL updates the row in place (HOT, with
+    # the fillfactor of migration 0003) instead of touching every index.
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("oleh"),
@@ -151,6 +159,7 @@ class Delivery(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -173,7 +182,12 @@ class Delivery(models.Model):
 
 
 class DeliveryEvent(models.Model):
-    """Append-only: every change of a delivery, who, when, before → after."""
+    """Append-only: every change of a delivery, who, when, before → after.
+
+    Written in bulk (INSERT … SELECT from the delivery rows being changed, in
+    the same transaction), so the foreign keys carry no database constraint:
+    a per-row referential check at commit doubled a national import's time.
+    Django still cascades / nulls them on delete."""
 
     class Source(models.TextChoices):
         FORM = "form", _("Formulir")
@@ -181,7 +195,11 @@ class DeliveryEvent(models.Model):
         API = "api", _("API")
 
     delivery = models.ForeignKey(
-        Delivery, verbose_name=_("distribusi"), on_delete=models.CASCADE, related_name="events"
+        Delivery,
+        verbose_name=_("distribusi"),
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_constraint=False,
     )
     at = models.DateTimeField(_("waktu"))
     user = models.ForeignKey(
@@ -191,10 +209,17 @@ class DeliveryEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     source = models.CharField(_("sumber"), max_length=6, choices=Source.choices)
     job = models.ForeignKey(
-        "ImportJob", verbose_name=_("impor"), on_delete=models.SET_NULL, null=True, blank=True
+        "ImportJob",
+        verbose_name=_("impor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
     )
     stage_before = models.PositiveSmallIntegerField(_("tahap sebelum"), choices=Stage.choices)
     stage_after = models.PositiveSmallIntegerField(_("tahap sesudah"), choices=Stage.choices)

@@ -69,6 +69,8 @@ def refresh(district_codes: Iterable[str]) -> None:
     provinces = [c for c in codes if "." not in c]
     marks, d_params = _in(districts)
     d_where = f"v.district_id IN ({marks})"
+    # A desa code is its kecamatan's code plus four digits: no join needed.
+    i_where = f"substr(d.village_id, 1, 8) IN ({marks})"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -87,10 +89,10 @@ def refresh(district_codes: Iterable[str]) -> None:
             f"""
             INSERT INTO logistics_itemrollup
                 (region_id, item_id, required, sent, received, damaged, desa_complete)
-            SELECT v.district_id, d.item_id, SUM(d.required), SUM(d.sent), SUM(d.received),
-                   SUM(d.damaged), SUM(CASE WHEN d.complete THEN 1 ELSE 0 END)
-            FROM logistics_delivery d JOIN logistics_village v ON v.region_id = d.village_id
-            WHERE {d_where} GROUP BY v.district_id, d.item_id
+            SELECT substr(d.village_id, 1, 8), d.item_id, SUM(d.required), SUM(d.sent),
+                   SUM(d.received), SUM(d.damaged), SUM(CASE WHEN d.complete THEN 1 ELSE 0 END)
+            FROM logistics_delivery d
+            WHERE {i_where} GROUP BY substr(d.village_id, 1, 8), d.item_id
             ON CONFLICT (region_id, item_id) DO UPDATE SET required = excluded.required,
                 sent = excluded.sent, received = excluded.received,
                 damaged = excluded.damaged, desa_complete = excluded.desa_complete
@@ -156,12 +158,12 @@ def refresh_village_flags(village_where: str, params: list, *, deliveries: bool)
             )
         cursor.execute(
             f"""
-            UPDATE logistics_village SET complete = (
-                EXISTS (SELECT 1 FROM logistics_delivery d
-                        WHERE d.village_id = logistics_village.region_id)
-                AND NOT EXISTS (SELECT 1 FROM logistics_delivery d
-                        WHERE d.village_id = logistics_village.region_id AND NOT d.complete))
-            WHERE {village_where.replace("village_id", "region_id")}
+            UPDATE logistics_village SET complete = s.ok
+            FROM (SELECT village_id,
+                         MIN(CASE WHEN complete THEN 1 ELSE 0 END) = 1 AS ok
+                  FROM logistics_delivery WHERE {village_where} GROUP BY village_id) s
+            WHERE logistics_village.region_id = s.village_id
+              AND logistics_village.complete <> s.ok
             """,
             params,
         )

@@ -19,7 +19,7 @@ def test_import_fix_and_drill_down(page, make_user, tmp_path):
             "code", flat=True
         )
     )
-    services.villages_set_counts({c: (2, 480, 480) for c in codes})
+    services.villages_set_counts(dict.fromkeys(codes, (2, 480, 480)))
     lines = ["kode_desa;barang;tahap;dikirim;diterima;rusak;alasan"]
     for d in Delivery.objects.filter(village_id__in=codes).select_related("item"):
         lines.append(f"{d.village_id};{d.item.code};kpps;{d.required};{d.required};0;")

@@ -23,7 +23,7 @@ def test_concurrent_updates_leave_zero_drift(live_db, make_user):
             "code", flat=True
         )
     )
-    services.villages_set_counts({c: (2, 400, 400) for c in codes})
+    services.villages_set_counts(dict.fromkeys(codes, (2, 400, 400)))
     same_district = [c for c in codes if c.startswith("64.11.01.")]
     required = {
         (d.village_id, d.item.code): d.required
@@ -48,9 +48,7 @@ def test_concurrent_updates_leave_zero_drift(live_db, make_user):
                     rows.append(
                         (line, desa, item, 4, need, received, rng.randint(0, received), "uji")
                     )
-                services.deliveries_update(
-                    rows, user=officer, scope=Scope(True, ()), source="api"
-                )
+                services.deliveries_update(rows, user=officer, scope=Scope(True, ()), source="api")
                 if rng.random() < 0.3:
                     services.problem_report(
                         user=officer,
