@@ -3,6 +3,7 @@ the dashboards as JSON, and problems."""
 
 from django.http import Http404
 from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -23,6 +24,36 @@ class UpdateRowSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+class BulkResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    changed = serializers.IntegerField()
+
+
+class AreaSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    desa_count = serializers.IntegerField()
+    desa_complete = serializers.IntegerField()
+    open_problems = serializers.IntegerField()
+
+
+class DashboardSerializer(AreaSerializer):
+    deadline = serializers.DateField(allow_null=True)
+    days_left = serializers.IntegerField(allow_null=True)
+    items = inline_serializer(
+        "LogisticsItemProgress",
+        {
+            "item": serializers.CharField(),
+            "required": serializers.IntegerField(),
+            "sent": serializers.IntegerField(),
+            "received": serializers.IntegerField(),
+            "damaged": serializers.IntegerField(),
+        },
+        many=True,
+    )
+    children = AreaSerializer(many=True)
+
+
 class BulkUpdateView(APIView):
     """POST a list of {desa, item, stage, sent, received, damaged, reason}.
 
@@ -32,6 +63,11 @@ class BulkUpdateView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        request=UpdateRowSerializer(many=True),
+        responses={200: BulkResultSerializer},
+        operation_id="logistics_updates",
+    )
     def post(self, request):
         scope = selectors.edit_scope(request.user)
         if scope.is_empty:
@@ -85,6 +121,7 @@ class DashboardView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={200: DashboardSerializer}, operation_id="logistics_dashboard")
     def get(self, request, code=None):
         scope = selectors.view_scope(request.user)
         if scope.is_empty or (code and not scope.contains(code)):
@@ -148,9 +185,16 @@ class ProblemSerializer(serializers.ModelSerializer):
         ]
 
 
+class AreaDashboardView(DashboardView):
+    @extend_schema(responses={200: DashboardSerializer}, operation_id="logistics_dashboard_area")
+    def get(self, request, code=None):
+        return super().get(request, code)
+
+
 class ProblemListView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={200: ProblemSerializer(many=True)}, operation_id="logistics_problems")
     def get(self, request):
         scope = selectors.view_scope(request.user)
         if scope.is_empty:
@@ -165,7 +209,9 @@ urlpatterns = [
     path("logistics/updates/", BulkUpdateView.as_view(), name="logistics-updates"),
     path("logistics/dashboard/", DashboardView.as_view(), name="logistics-dashboard"),
     path(
-        "logistics/dashboard/<str:code>/", DashboardView.as_view(), name="logistics-dashboard-area"
+        "logistics/dashboard/<str:code>/",
+        AreaDashboardView.as_view(),
+        name="logistics-dashboard-area",
     ),
     path("logistics/problems/", ProblemListView.as_view(), name="logistics-problems"),
 ]
