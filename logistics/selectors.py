@@ -80,16 +80,18 @@ def _chart(points: list[tuple[datetime.date, int, int]]) -> dict | None:
     width, height, pad = 600, 160, 24
     first, last = points[0][0], points[-1][0]
     span = max((last - first).days, 1)
-    coords = []
+    coords, dots = [], []
     for day, count, complete in points:
         x = pad + (width - 2 * pad) * (day - first).days / span
         y = height - pad - (height - 2 * pad) * (complete / count if count else 0)
         coords.append(f"{x:.1f},{y:.1f}")
+        dots.append((f"{x:.1f}", f"{y:.1f}"))
     return {
         "width": width,
         "height": height,
         "pad": pad,
         "polyline": " ".join(coords),
+        "dots": dots,
         "first": first,
         "last": last,
         "last_percent": int(100 * points[-1][2] / points[-1][1]) if points[-1][1] else 0,

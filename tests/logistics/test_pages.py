@@ -69,6 +69,7 @@ def test_sekda_sees_kabupaten_turn_complete_and_drills_down(
     )
     page = client.get("/logistics/wilayah/64.11/").content.decode()
     assert 'id="complete-flag"' in page
+    assert "<svg" in page and "<circle" in page  # today's point of the progress chart
     desa = client.get(f"/logistics/wilayah/{mahulu[0]}/").content.decode()
     assert "Lengkap" in desa and "API" in desa
 
