@@ -442,6 +442,7 @@ def problem_set_status(*, problem: Problem, user, status: str, note: str = "") -
 
 MAX_IMPORT_BYTES = getattr(settings, "LOGISTICS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 INLINE_IMPORT_BYTES = getattr(settings, "LOGISTICS_IMPORT_INLINE_BYTES", 256 * 1024)
+MAX_LISTED_ERRORS = 5000  # a wholly wrong national file must not make a 50 MB page
 HEADER_ALIASES = {"kode": "kode_desa", "desa": "kode_desa", "item": "barang", "stage": "tahap"}
 
 
@@ -588,7 +589,15 @@ def import_run(*, job_id: int) -> ImportJob:
         )
     except RowsRejected as exc:
         job.status = ImportJob.Status.REJECTED
-        job.errors = [r.as_dict() for r in exc.rows]
+        job.errors = [r.as_dict() for r in exc.rows[:MAX_LISTED_ERRORS]]
+        if len(exc.rows) > MAX_LISTED_ERRORS:
+            job.errors.append(
+                {
+                    "line": 0,
+                    "message": _("… dan %(n)d baris salah lainnya.")
+                    % {"n": len(exc.rows) - MAX_LISTED_ERRORS},
+                }
+            )
     except FileRejected as exc:
         job.status = ImportJob.Status.REJECTED
         job.errors = [{"line": 0, "message": m} for m in exc.messages]
