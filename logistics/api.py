@@ -1,3 +1,217 @@
-"""This app's endpoints under /api/v1/."""
+"""This app's endpoints under /api/v1/: the bulk update KPU systems push to,
+the dashboards as JSON, and problems."""
 
-urlpatterns: list = []
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from desk.models import Region
+from logistics import selectors, services
+from logistics.models import DeliveryEvent, Problem
+
+
+class UpdateRowSerializer(serializers.Serializer):
+    desa = serializers.CharField(max_length=13)
+    item = serializers.CharField(max_length=30)
+    stage = serializers.CharField(max_length=10)
+    sent = serializers.JSONField()
+    received = serializers.JSONField()
+    damaged = serializers.JSONField(required=False, default=0)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class BulkResultSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    changed = serializers.IntegerField()
+
+
+class AreaSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    desa_count = serializers.IntegerField()
+    desa_complete = serializers.IntegerField()
+    open_problems = serializers.IntegerField()
+
+
+class DashboardSerializer(AreaSerializer):
+    deadline = serializers.DateField(allow_null=True)
+    days_left = serializers.IntegerField(allow_null=True)
+    items = inline_serializer(
+        "LogisticsItemProgress",
+        {
+            "item": serializers.CharField(),
+            "required": serializers.IntegerField(),
+            "sent": serializers.IntegerField(),
+            "received": serializers.IntegerField(),
+            "damaged": serializers.IntegerField(),
+        },
+        many=True,
+    )
+    children = AreaSerializer(many=True)
+
+
+class BulkUpdateView(APIView):
+    """POST a list of {desa, item, stage, sent, received, damaged, reason}.
+
+    Idempotent per (desa, item, stage): posting the same list again changes
+    nothing and writes no history. All or nothing: any bad row → 400 with
+    every bad row (``index`` is 1-based in the list), nothing written."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=UpdateRowSerializer(many=True),
+        responses={200: BulkResultSerializer},
+        operation_id="logistics_updates",
+    )
+    def post(self, request):
+        scope = selectors.edit_scope(request.user)
+        if scope.is_empty:
+            raise Http404
+        payload = request.data.get("updates") if isinstance(request.data, dict) else request.data
+        if not isinstance(payload, list) or not payload:
+            return Response(
+                {"updates": ["Kirim daftar pembaruan yang tidak kosong."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(payload) > 100_000:
+            return Response(
+                {"updates": ["Paling banyak 100.000 baris per permintaan."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        rows, errors = [], []
+        for index, raw in enumerate(payload, start=1):
+            ser = UpdateRowSerializer(data=raw if isinstance(raw, dict) else {})
+            if not ser.is_valid():
+                errors.append({"index": index, "errors": ser.errors})
+                continue
+            d = ser.validated_data
+            rows.append(
+                (
+                    index,
+                    d["desa"],
+                    d["item"],
+                    d["stage"],
+                    d["sent"],
+                    d["received"],
+                    d["damaged"],
+                    d["reason"],
+                )
+            )
+        if errors:
+            return Response({"rows": errors}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = services.deliveries_update(
+                rows, user=request.user, scope=scope, source=DeliveryEvent.Source.API
+            )
+        except services.RowsRejected as exc:
+            return Response(
+                {"rows": [{"index": r.line, "errors": [str(r.message)]} for r in exc.rows]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response({"rows": result.rows, "changed": result.changed})
+
+
+class DashboardView(APIView):
+    """The dashboard numbers of an area (no code: the user's whole scope)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: DashboardSerializer}, operation_id="logistics_dashboard")
+    def get(self, request, code=None):
+        scope = selectors.view_scope(request.user)
+        if scope.is_empty or (code and not scope.contains(code)):
+            raise Http404
+        region = None
+        if code:
+            region = Region.objects.filter(code=code).exclude(level="village").first()
+            if region is None:
+                raise Http404
+        data = selectors.dashboard(scope=scope, region=region)
+        total = data["total"]
+        return Response(
+            {
+                "code": total.code,
+                "name": total.name,
+                "desa_count": total.desa_count,
+                "desa_complete": total.desa_complete,
+                "open_problems": total.open_problems,
+                "deadline": data["deadline"],
+                "days_left": data["days_left"],
+                "items": [
+                    {
+                        "item": i["item"].code,
+                        "required": i["required"],
+                        "sent": i["sent"],
+                        "received": i["received"],
+                        "damaged": i["damaged"],
+                    }
+                    for i in data["items"]
+                ],
+                "children": [
+                    {
+                        "code": c.code,
+                        "name": c.name,
+                        "desa_count": c.desa_count,
+                        "desa_complete": c.desa_complete,
+                        "open_problems": c.open_problems,
+                    }
+                    for c in data["children"]
+                ],
+            }
+        )
+
+
+class ProblemSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Problem
+        fields = [
+            "id",
+            "region",
+            "item",
+            "kind",
+            "quantity",
+            "description",
+            "status",
+            "resolution",
+            "created_at",
+            "resolved_at",
+        ]
+
+
+class AreaDashboardView(DashboardView):
+    @extend_schema(responses={200: DashboardSerializer}, operation_id="logistics_dashboard_area")
+    def get(self, request, code=None):
+        return super().get(request, code)
+
+
+class ProblemListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: ProblemSerializer(many=True)}, operation_id="logistics_problems")
+    def get(self, request):
+        scope = selectors.view_scope(request.user)
+        if scope.is_empty:
+            raise Http404
+        qs = scope.filter(Problem.objects.select_related("item"))
+        if request.query_params.get("status"):
+            qs = qs.filter(status=request.query_params["status"])
+        return Response(ProblemSerializer(qs[:500], many=True).data)
+
+
+urlpatterns = [
+    path("logistics/updates/", BulkUpdateView.as_view(), name="logistics-updates"),
+    path("logistics/dashboard/", DashboardView.as_view(), name="logistics-dashboard"),
+    path(
+        "logistics/dashboard/<str:code>/",
+        AreaDashboardView.as_view(),
+        name="logistics-dashboard-area",
+    ),
+    path("logistics/problems/", ProblemListView.as_view(), name="logistics-problems"),
+]

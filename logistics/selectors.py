@@ -1,7 +1,273 @@
-"""Reads that need more than one line."""
+"""Reads that need more than one line. Dashboards read rollups only: a page
+above the kecamatan never touches Village or Delivery rows."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from desk.models import ElectionRound, Region, Role
+from desk.scope import Scope, scope_for
+from logistics.models import (
+    AreaRollup,
+    Delivery,
+    DeliveryEvent,
+    Item,
+    ItemRollup,
+    Problem,
+    ProgressPoint,
+    Village,
+)
+
+VIEW_ROLES = [Role.LOGISTICS_OFFICER, Role.VIEWER, Role.DESK_STAFF, Role.ADMINISTRATOR]
+EDIT_ROLES = [Role.LOGISTICS_OFFICER]
+BEHIND_DAYS = 7  # incomplete areas are flagged from a week before H-1
+
+
+def view_scope(user) -> Scope:
+    return scope_for(user, VIEW_ROLES)
+
+
+def edit_scope(user) -> Scope:
+    return scope_for(user, EDIT_ROLES)
+
+
+def current_round() -> ElectionRound | None:
+    """The next round to vote (its H-1 is the deadline), else the latest."""
+    today = timezone.localdate()
+    rounds = list(ElectionRound.objects.order_by("voting_day"))  # a handful of rows
+    upcoming = [r for r in rounds if r.voting_day >= today]
+    return upcoming[0] if upcoming else (rounds[-1] if rounds else None)
+
+
+@dataclass
+class Row:
+    code: str
+    name: str
+    desa_count: int
+    desa_complete: int
+    open_problems: int = 0
+    tps: int = 0
+    level: str = ""
+
+    @property
+    def share(self) -> float:
+        return self.desa_complete / self.desa_count if self.desa_count else 0.0
+
+    @property
+    def percent(self) -> int:
+        return int(self.share * 100)
+
+    @property
+    def complete(self) -> bool:
+        return self.desa_count > 0 and self.desa_complete == self.desa_count
+
+
+def _deadline(round_):
+    if round_ is None:
+        return None, None
+    deadline = round_.logistics_deadline
+    return deadline, (deadline - timezone.localdate()).days
+
+
+def _chart(points: list[tuple[datetime.date, int, int]]) -> dict | None:
+    """A server-rendered SVG polyline of the share complete per day."""
+    if not points:
+        return None
+    points = points[-60:]
+    width, height, pad = 600, 160, 24
+    first, last = points[0][0], points[-1][0]
+    span = max((last - first).days, 1)
+    coords, dots = [], []
+    for day, count, complete in points:
+        x = pad + (width - 2 * pad) * (day - first).days / span
+        y = height - pad - (height - 2 * pad) * (complete / count if count else 0)
+        coords.append(f"{x:.1f},{y:.1f}")
+        dots.append((f"{x:.1f}", f"{y:.1f}"))
+    return {
+        "width": width,
+        "height": height,
+        "pad": pad,
+        "polyline": " ".join(coords),
+        "dots": dots,
+        "first": first,
+        "last": last,
+        "last_percent": int(100 * points[-1][2] / points[-1][1]) if points[-1][1] else 0,
+        "top": pad,
+        "bottom": height - pad,
+        "right": width - pad,
+    }
+
+
+def _national_points(province_codes: list[str]) -> list[tuple]:
+    """Sum the provinces' daily points, carrying each province's last value."""
+    by_day: dict[datetime.date, dict[str, tuple[int, int]]] = {}
+    for code, day, count, complete in ProgressPoint.objects.filter(
+        region_id__in=province_codes
+    ).values_list("region_id", "day", "desa_count", "desa_complete"):
+        by_day.setdefault(day, {})[code] = (count, complete)
+    latest: dict[str, tuple[int, int]] = {}
+    out = []
+    for day in sorted(by_day):
+        latest.update(by_day[day])
+        out.append((day, sum(v[0] for v in latest.values()), sum(v[1] for v in latest.values())))
+    return out
+
+
+def dashboard(*, scope: Scope, region: Region | None) -> dict:
+    """National (region None), province, kabupaten/kota or kecamatan.
+
+    Queries: children rollups (1), item totals (1), items (1), open problems
+    (1), progress points (1), the round (1); plus the area's own rollup (1)
+    below national. Constant whatever the size of the area.
+    """
+    round_ = current_round()
+    deadline, days_left = _deadline(round_)
+    if region is None:
+        child_rows = AreaRollup.objects.filter(parent__isnull=True)
+        if not scope.nationwide:
+            child_rows = child_rows.filter(scope.q("region"))
+    else:
+        child_rows = AreaRollup.objects.filter(parent_id=region.code)
+    if region is None or region.level != Region.Level.DISTRICT:
+        children = [
+            Row(r.region_id, r.region.name, r.desa_count, r.desa_complete, r.open_problems, r.tps)
+            for r in child_rows.select_related("region")
+        ]
+    else:
+        children = [
+            Row(v.region_id, v.region.name, 1, int(v.complete), 0, v.tps)
+            for v in Village.objects.filter(district_id=region.code).select_related("region")
+        ]
+    child_codes = [c.code for c in children]
+    if region is None:
+        total = Row("", str(_("Indonesia")), 0, 0)
+        for c in children:
+            total.desa_count += c.desa_count
+            total.desa_complete += c.desa_complete
+            total.open_problems += c.open_problems
+            total.tps += c.tps
+        item_filter = {"region_id__in": child_codes}
+    else:
+        own = AreaRollup.objects.filter(region_id=region.code).first()
+        total = Row(
+            region.code,
+            region.name,
+            own.desa_count if own else 0,
+            own.desa_complete if own else 0,
+            own.open_problems if own else 0,
+            own.tps if own else 0,
+        )
+        item_filter = {"region_id": region.code}
+    sums = {
+        r["item_id"]: r
+        for r in ItemRollup.objects.filter(**item_filter)
+        .values("item_id")
+        .annotate(
+            required=Sum("required"),
+            sent=Sum("sent"),
+            received=Sum("received"),
+            damaged=Sum("damaged"),
+            desa_complete=Sum("desa_complete"),
+        )
+    }
+    items = []
+    for item in Item.objects.filter(is_active=True):
+        s = sums.get(item.pk, {})
+        required = s.get("required") or 0
+        received = s.get("received") or 0
+        damaged = s.get("damaged") or 0
+        items.append(
+            {
+                "item": item,
+                "required": required,
+                "sent": s.get("sent") or 0,
+                "received": received,
+                "damaged": damaged,
+                "desa_complete": s.get("desa_complete") or 0,
+                "percent": int(100 * min(received - damaged, required) / required)
+                if required
+                else 100,
+            }
+        )
+    behind = days_left is not None and days_left <= BEHIND_DAYS
+    children.sort(key=lambda r: (r.share, r.code))  # most behind first
+    problems = Problem.objects.exclude(status=Problem.Status.RESOLVED).select_related(
+        "region", "item"
+    )
+    if region is None:
+        if not scope.nationwide:
+            problems = scope.filter(problems)
+    else:
+        problems = problems.filter(region__code__startswith=region.code)
+    if region is None:
+        points = _national_points(child_codes)
+    else:
+        points = list(
+            ProgressPoint.objects.filter(region_id=region.code)
+            .order_by("day")
+            .values_list("day", "desa_count", "desa_complete")
+        )
+    return {
+        "region": region,
+        "total": total,
+        "children": children,
+        "items": items,
+        "problems": list(problems[:20]),
+        "round": round_,
+        "deadline": deadline,
+        "days_left": days_left,
+        "behind": behind,
+        "chart": _chart(points),
+    }
+
+
+def village_page(*, region: Region) -> dict:
+    village = Village.objects.filter(pk=region.code).first()
+    deliveries = list(
+        Delivery.objects.filter(village_id=region.code)
+        .select_related("item")
+        .order_by("item__order")
+    )
+    events = DeliveryEvent.objects.filter(delivery__village_id=region.code).select_related(
+        "delivery__item", "user"
+    )[:50]
+    problems = Problem.objects.filter(region=region).select_related("item")
+    round_ = current_round()
+    deadline, days_left = _deadline(round_)
+    return {
+        "region": region,
+        "village": village,
+        "deliveries": deliveries,
+        "events": list(events),
+        "problems": list(problems),
+        "round": round_,
+        "deadline": deadline,
+        "days_left": days_left,
+    }
 
 
 def home_panel(user) -> dict | None:
-    """What the home page shows of this app for ``user``: a dict with
-    ``title``, ``template`` and the template's context, or None."""
-    return None
+    """What the home page shows of this app for ``user``."""
+    scope = view_scope(user)
+    if scope.is_empty:
+        return None
+    roots = list(scope.codes) if not scope.nationwide else []
+    rows = AreaRollup.objects.filter(region_id__in=roots).select_related("region")
+    if scope.nationwide:
+        rows = AreaRollup.objects.filter(parent__isnull=True).select_related("region")
+    areas = [
+        Row(r.region_id, r.region.name, r.desa_count, r.desa_complete, r.open_problems)
+        for r in rows[:10]
+    ]
+    round_ = current_round()
+    deadline, days_left = _deadline(round_)
+    return {
+        "title": _("Logistik"),
+        "template": "logistics/home_panel.html",
+        "areas": areas,
+        "deadline": deadline,
+        "days_left": days_left,
+    }

@@ -1,0 +1,58 @@
+from django.contrib import admin
+
+from desk.admin import ScopedAdmin
+from logistics import services
+from logistics.models import DeliveryEvent, ImportJob, Item, Problem
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    """National data: the rule of each item. Saving recomputes every desa's
+    required quantity (rollups included)."""
+
+    list_display = ["name", "code", "unit", "basis", "factor", "reserve_percent", "is_active"]
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.item_refresh_required(obj)
+
+
+@admin.register(Problem)
+class ProblemAdmin(ScopedAdmin):
+    list_display = ["kind", "region", "item", "status", "created_at"]
+    list_filter = ["status", "kind"]
+    readonly_fields = ["region", "status", "resolution", "resolved_at", "reported_by"]
+    fields = ["region", "item", "kind", "quantity", "description", "status", "resolution"]
+
+    def has_add_permission(self, request):
+        return False  # through the app: the rollups count open problems
+
+
+@admin.register(DeliveryEvent)
+class DeliveryEventAdmin(ScopedAdmin):
+    scope_field = "delivery__village__region"
+    list_display = ["at", "delivery", "source", "stage_before", "stage_after", "user"]
+    list_filter = ["source"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["filename", "created_by", "status", "total_rows", "changed_rows"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    has_view_permission = has_module_permission
+
+    def has_change_permission(self, request, obj=None):
+        return False

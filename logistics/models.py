@@ -1,0 +1,450 @@
+"""Election logistics: items, per-desa requirements and distribution, problems,
+append-only history, and the rollups the dashboards read.
+
+Rows per desa (``Village``, ``Delivery``) are the truth; ``AreaRollup`` and
+``ItemRollup`` hold the same numbers summed per kecamatan, kabupaten/kota and
+province, kept in step in the same transaction as every change
+(logistics.rollups). Dashboards above the kecamatan read only the rollups.
+"""
+
+import math
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from desk.models import Region
+
+
+def private_storage():
+    # Uploaded files may hold a whole province's figures: never under MEDIA_URL.
+    return storages["private"]
+
+
+class Stage(models.IntegerChoices):
+    """Where an item is along the chain (DOMAIN.md E); it only moves forward
+    unless an officer corrects it with a reason."""
+
+    NONE = 0, _("Belum dikirim")
+    WAREHOUSE = 1, _("Gudang KPU kab/kota")
+    PPK = 2, _("PPK (kecamatan)")
+    PPS = 3, _("PPS (desa/kelurahan)")
+    KPPS = 4, _("KPPS (TPS)")
+
+
+class Item(models.Model):
+    """A kind of supply, and how much of it a desa needs. Data, not code: a
+    new form or a changed reserve is an edit in the admin."""
+
+    class Basis(models.TextChoices):
+        BALLOTS_GOVERNOR = "ballots_governor", _("Surat suara gubernur: DPT + cadangan per TPS")
+        BALLOTS_LOCAL = "ballots_local", _("Surat suara bupati/wali kota: DPT + cadangan per TPS")
+        PER_TPS = "per_tps", _("Per TPS")
+        PER_VOTER = "per_voter", _("Per pemilih (DPT)")
+        PER_DESA = "per_desa", _("Per desa/kelurahan")
+
+    code = models.SlugField(_("kode"), max_length=30, unique=True)
+    name = models.CharField(_("nama"), max_length=100)
+    unit = models.CharField(_("satuan"), max_length=20)
+    basis = models.CharField(_("dasar kebutuhan"), max_length=20, choices=Basis.choices)
+    factor = models.DecimalField(
+        _("jumlah per dasar"),
+        max_digits=8,
+        decimal_places=3,
+        default=1,
+        help_text=_("Mis. 2 kotak suara per TPS bila ada dua pemilihan."),
+    )
+    reserve_percent = models.DecimalField(
+        _("cadangan (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        help_text=_("Surat suara: 2,5% dari DPT, dihitung per TPS (UU 10/2016 Pasal 80)."),
+    )
+    order = models.PositiveSmallIntegerField(_("urutan"), default=0)
+    is_active = models.BooleanField(_("aktif"), default=True)
+
+    class Meta:
+        verbose_name = _("barang logistik")
+        verbose_name_plural = _("barang logistik")
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.name
+
+    def required_for(self, *, tps: int, dpt_governor: int, dpt_local: int) -> int:
+        """The quantity a desa needs. Ballots: each TPS gets its voters plus
+        the reserve rounded up, with the desa's DPT spread evenly over its TPS
+        (the desa row does not carry per-TPS DPT)."""
+        factor = float(self.factor)
+        if self.basis in (self.Basis.BALLOTS_GOVERNOR, self.Basis.BALLOTS_LOCAL):
+            dpt = dpt_governor if self.basis == self.Basis.BALLOTS_GOVERNOR else dpt_local
+            if not dpt or not tps:
+                return 0
+            base, extra = divmod(dpt, tps)
+            pct = float(self.reserve_percent) / 100
+            per_tps = [base + 1] * extra + [base] * (tps - extra)
+            return sum(math.ceil(round(n * factor * (1 + pct), 6)) for n in per_tps)
+        if self.basis == self.Basis.PER_TPS:
+            return math.ceil(tps * factor)
+        if self.basis == self.Basis.PER_VOTER:
+            return math.ceil(max(dpt_governor, dpt_local) * factor)
+        return math.ceil(factor) if tps else 0
+
+
+class Village(models.Model):
+    """A desa/kelurahan's TPS and voters, and whether all its items arrived."""
+
+    region = models.OneToOneField(
+        Region,
+        verbose_name=_("desa/kelurahan"),
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="logistics",
+    )
+    # The kecamatan, denormalised: rollups group by it (an index, not a join).
+    district = models.ForeignKey(
+        Region, verbose_name=_("kecamatan"), on_delete=models.PROTECT, related_name="+"
+    )
+    tps = models.PositiveIntegerField(_("jumlah TPS"), default=0)
+    dpt_governor = models.PositiveIntegerField(_("DPT pemilihan gubernur"), default=0)
+    dpt_local = models.PositiveIntegerField(_("DPT pemilihan bupati/wali kota"), default=0)
+    complete = models.BooleanField(_("lengkap"), default=False)
+    updated_at = models.DateTimeField(_("diperbarui"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("logistik desa")
+        verbose_name_plural = _("logistik desa")
+        indexes = [
+            # Rollup refresh of one kecamatan; the kecamatan dashboard's list.
+            models.Index(fields=["district", "region"], name="lgx_village_district"),
+        ]
+
+    def __str__(self):
+        return str(self.region)
+
+    def get_absolute_url(self):
+        return reverse("logistics:area", args=[self.region_id])
+
+
+class Delivery(models.Model):
+    """One item for one desa: required, where it is, and the quantities."""
+
+    # No separate index on village: lgx_delivery_unique (village, item) serves it.
+    village = models.ForeignKey(
+        Village,
+        verbose_name=_("desa"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+    )
+    item = models.ForeignKey(Item, verbose_name=_("barang"), on_delete=models.PROTECT)
+    required = models.PositiveIntegerField(_("kebutuhan"), default=0)
+    stage = models.PositiveSmallIntegerField(_("tahap"), choices=Stage.choices, default=Stage.NONE)
+    sent = models.PositiveIntegerField(_("dikirim"), default=0)
+    received = models.PositiveIntegerField(_("diterima"), default=0)
+    damaged = models.PositiveIntegerField(_("rusak"), default=0)
+    complete = models.BooleanField(_("lengkap"), default=False)
+    updated_at = models.DateTimeField(_("diperbarui"), null=True, blank=True)
+    # Not indexed: an import rewrites the columns of a delivery row, and when
+    # none of them is indexed PostgreSQL updates the row in place (HOT, with
+    # the fillfactor of migration 0003) instead of touching every index. No
+    # database constraint either: a national import would run one referential
+    # check per row at commit (Django still nulls it when a user is deleted).
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("oleh"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+
+    class Meta:
+        verbose_name = _("distribusi")
+        verbose_name_plural = _("distribusi")
+        ordering = ["village", "item__order"]
+        constraints = [
+            # Also the idempotency key of imports and the bulk API.
+            models.UniqueConstraint(fields=["village", "item"], name="lgx_delivery_unique"),
+            models.CheckConstraint(
+                condition=Q(received__lte=F("sent")), name="lgx_delivery_received_lte_sent"
+            ),
+            models.CheckConstraint(
+                condition=Q(damaged__lte=F("received")), name="lgx_delivery_damaged_lte_received"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item} · {self.village_id}"
+
+
+class DeliveryEvent(models.Model):
+    """Append-only: every change of a delivery, who, when, before → after.
+
+    Written in bulk (INSERT … SELECT from the delivery rows being changed, in
+    the same transaction), so the foreign keys carry no database constraint:
+    a per-row referential check at commit doubled a national import's time.
+    Django still cascades / nulls them on delete."""
+
+    class Source(models.TextChoices):
+        FORM = "form", _("Formulir")
+        IMPORT = "import", _("Impor berkas")
+        API = "api", _("API")
+
+    delivery = models.ForeignKey(
+        Delivery,
+        verbose_name=_("distribusi"),
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_constraint=False,
+    )
+    at = models.DateTimeField(_("waktu"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("oleh"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    source = models.CharField(_("sumber"), max_length=6, choices=Source.choices)
+    job = models.ForeignKey(
+        "ImportJob",
+        verbose_name=_("impor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+    )
+    stage_before = models.PositiveSmallIntegerField(_("tahap sebelum"), choices=Stage.choices)
+    stage_after = models.PositiveSmallIntegerField(_("tahap sesudah"), choices=Stage.choices)
+    sent_before = models.PositiveIntegerField(_("dikirim sebelum"))
+    sent_after = models.PositiveIntegerField(_("dikirim sesudah"))
+    received_before = models.PositiveIntegerField(_("diterima sebelum"))
+    received_after = models.PositiveIntegerField(_("diterima sesudah"))
+    damaged_before = models.PositiveIntegerField(_("rusak sebelum"))
+    damaged_after = models.PositiveIntegerField(_("rusak sesudah"))
+    reason = models.CharField(_("alasan koreksi"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("riwayat distribusi")
+        verbose_name_plural = _("riwayat distribusi")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.delivery} {self.stage_before}→{self.stage_after}"
+
+
+class AreaRollup(models.Model):
+    """Per kecamatan, kabupaten/kota and province: desa counts and problems.
+    Its row is also the lock every writer of that area takes first, in code
+    order (logistics.rollups.lock_areas)."""
+
+    region = models.OneToOneField(
+        Region, verbose_name=_("wilayah"), primary_key=True, on_delete=models.CASCADE
+    )
+    parent = models.ForeignKey(
+        Region, verbose_name=_("induk"), null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    desa_count = models.PositiveIntegerField(_("jumlah desa"), default=0)
+    desa_complete = models.PositiveIntegerField(_("desa lengkap"), default=0)
+    tps = models.PositiveIntegerField(_("TPS"), default=0)
+    dpt = models.PositiveIntegerField(_("DPT"), default=0)
+    open_problems = models.PositiveIntegerField(_("masalah terbuka"), default=0)
+
+    class Meta:
+        verbose_name = _("rekap wilayah")
+        verbose_name_plural = _("rekap wilayah")
+        indexes = [
+            # A dashboard's children: the provinces (parent NULL), a province's
+            # kabupaten/kota, a kabupaten's kecamatan.
+            models.Index(fields=["parent", "region"], name="lgx_arearollup_parent"),
+        ]
+
+    def __str__(self):
+        return self.region_id
+
+    @property
+    def share(self) -> float:
+        return self.desa_complete / self.desa_count if self.desa_count else 0.0
+
+
+class ItemRollup(models.Model):
+    """Per area and item: required, sent, received, damaged."""
+
+    region = models.ForeignKey(Region, verbose_name=_("wilayah"), on_delete=models.CASCADE)
+    item = models.ForeignKey(Item, verbose_name=_("barang"), on_delete=models.CASCADE)
+    required = models.BigIntegerField(_("kebutuhan"), default=0)
+    sent = models.BigIntegerField(_("dikirim"), default=0)
+    received = models.BigIntegerField(_("diterima"), default=0)
+    damaged = models.BigIntegerField(_("rusak"), default=0)
+    desa_complete = models.PositiveIntegerField(_("desa lengkap untuk barang ini"), default=0)
+
+    class Meta:
+        verbose_name = _("rekap barang")
+        verbose_name_plural = _("rekap barang")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "item"], name="lgx_itemrollup_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.region_id} · {self.item_id}"
+
+
+class ProgressPoint(models.Model):
+    """The share complete of an area at the end of a day (the chart)."""
+
+    region = models.ForeignKey(Region, verbose_name=_("wilayah"), on_delete=models.CASCADE)
+    day = models.DateField(_("tanggal"))
+    desa_count = models.PositiveIntegerField(_("jumlah desa"))
+    desa_complete = models.PositiveIntegerField(_("desa lengkap"))
+
+    class Meta:
+        verbose_name = _("titik kemajuan")
+        verbose_name_plural = _("titik kemajuan")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "day"], name="lgx_progress_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.region_id} {self.day}"
+
+
+class Problem(models.Model):
+    """A logistics problem in an area: open → handled → resolved."""
+
+    class Kind(models.TextChoices):
+        SHORTAGE = "shortage", _("Kekurangan")
+        DAMAGE = "damage", _("Kerusakan")
+        WRONG_AREA = "wrong_area", _("Surat suara tertukar antardaerah")
+        LATE = "late", _("Terlambat tiba")
+        ACCESS = "access", _("Akses (banjir, laut, udara)")
+        OTHER = "other", _("Lainnya")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Terbuka")
+        HANDLED = "handled", _("Sedang ditangani")
+        RESOLVED = "resolved", _("Selesai")
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("wilayah"), on_delete=models.PROTECT, related_name="+"
+    )
+    item = models.ForeignKey(
+        Item, verbose_name=_("barang"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    kind = models.CharField(_("jenis"), max_length=12, choices=Kind.choices)
+    quantity = models.PositiveIntegerField(_("jumlah"), null=True, blank=True)
+    description = models.TextField(_("uraian"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.TextField(_("penyelesaian"), blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dilaporkan oleh"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("dilaporkan"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("diselesaikan"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("masalah logistik")
+        verbose_name_plural = _("masalah logistik")
+        ordering = ["-created_at"]
+        indexes = [
+            # Open problems under an area (the dashboards' list).
+            models.Index(fields=["status", "region"], name="lgx_problem_status_region"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="resolved") | ~Q(resolution=""),
+                name="lgx_problem_resolved_has_resolution",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.region.name}"
+
+    def get_absolute_url(self):
+        return reverse("logistics:problem", args=[self.pk])
+
+
+class ProblemEvent(models.Model):
+    """Append-only: every status change of a problem."""
+
+    problem = models.ForeignKey(
+        Problem, verbose_name=_("masalah"), on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(_("waktu"), auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("oleh"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    status_before = models.CharField(_("status sebelum"), max_length=10, blank=True)
+    status_after = models.CharField(_("status sesudah"), max_length=10)
+    note = models.TextField(_("catatan"), blank=True)
+
+    class Meta:
+        verbose_name = _("riwayat masalah")
+        verbose_name_plural = _("riwayat masalah")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.problem_id} {self.status_before}→{self.status_after}"
+
+
+class ImportJob(models.Model):
+    """An uploaded CSV/XLSX file and what became of it. All-or-nothing: a file
+    with any bad row writes nothing and lists every bad row."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Menunggu")
+        RUNNING = "running", _("Diproses")
+        DONE = "done", _("Berhasil")
+        REJECTED = "rejected", _("Ditolak (tidak ada yang disimpan)")
+        FAILED = "failed", _("Gagal (tidak ada yang disimpan)")
+
+    file = models.FileField(
+        _("berkas"), storage=private_storage, upload_to="logistics/imports/%Y/%m/"
+    )
+    filename = models.CharField(_("nama berkas"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("oleh"), on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(_("diunggah"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("jumlah baris"), default=0)
+    processed_rows = models.PositiveIntegerField(_("baris diperiksa"), default=0)
+    changed_rows = models.PositiveIntegerField(_("baris berubah"), default=0)
+    errors = models.JSONField(_("kesalahan"), default=list, blank=True)
+    finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("impor logistik")
+        verbose_name_plural = _("impor logistik")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.filename
+
+    def get_absolute_url(self):
+        return reverse("logistics:import_detail", args=[self.pk])
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

@@ -1,0 +1,25 @@
+"""Background work: large imports (tasks take ids, reload, call a service)."""
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from logistics import services
+from logistics.models import ImportJob
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def run_import(job_id: int) -> None:
+    try:
+        services.import_run(job_id=job_id)
+    except Exception:
+        # Nothing was applied (the apply step is one transaction); say so on the page.
+        log.exception("logistics import %s failed", job_id)
+        with transaction.atomic():
+            ImportJob.objects.filter(
+                pk=job_id, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
+            ).update(status=ImportJob.Status.FAILED, finished_at=timezone.now())

@@ -1,0 +1,334 @@
+"""Thin views: a scoped fetch, one service or selector call, a response."""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from desk.models import Region
+from desk.scope import get_in_scope_or_404
+from logistics import selectors, services
+from logistics.forms import CountsForm, ImportForm, ProblemForm, ProblemStatusForm
+from logistics.models import Delivery, DeliveryEvent, ImportJob, Item, Problem, Stage, Village
+from logistics.selectors import edit_scope, view_scope
+
+
+def _region_or_404(user, code: str, *, edit: bool = False) -> Region:
+    scope = edit_scope(user) if edit else view_scope(user)
+    if not scope.contains(code):
+        raise Http404
+    try:
+        return Region.objects.get(code=code)
+    except Region.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def index(request):
+    scope = view_scope(request.user)
+    if scope.is_empty:
+        raise Http404
+    if scope.nationwide:
+        return redirect("logistics:national")
+    if len(scope.codes) == 1:
+        return redirect("logistics:area", scope.codes[0])
+    return redirect("logistics:national")
+
+
+@login_required
+def national(request):
+    scope = view_scope(request.user)
+    if scope.is_empty:
+        raise Http404
+    context = selectors.dashboard(scope=scope, region=None)
+    context["can_edit"] = not edit_scope(request.user).is_empty
+    return render(request, "logistics/dashboard.html", context)
+
+
+@login_required
+def area(request, code):
+    region = _region_or_404(request.user, code)
+    can_edit = edit_scope(request.user).contains(code)
+    if region.level == Region.Level.VILLAGE:
+        context = selectors.village_page(region=region)
+        context["can_edit"] = can_edit
+        return render(request, "logistics/village.html", context)
+    context = selectors.dashboard(scope=view_scope(request.user), region=region)
+    context["can_edit"] = can_edit
+    context["breadcrumbs"] = list(region.ancestors())[:-1]
+    return render(request, "logistics/dashboard.html", context)
+
+
+EXPORT_HEADER = ["kode", "nama", "jumlah_desa", "desa_lengkap", "persen", "masalah_terbuka"]
+
+
+@login_required
+def export(request, code=None, fmt="csv"):
+    scope = view_scope(request.user)
+    if scope.is_empty:
+        raise Http404
+    region = _region_or_404(request.user, code) if code else None
+    if region is not None and region.level == Region.Level.VILLAGE:
+        raise Http404
+    data = selectors.dashboard(scope=scope, region=region)
+    rows = [
+        [c.code, c.name, c.desa_count, c.desa_complete, c.percent, c.open_problems]
+        for c in data["children"]
+    ]
+    items = [
+        [i["item"].code, i["item"].name, i["required"], i["sent"], i["received"], i["damaged"]]
+        for i in data["items"]
+    ]
+    item_header = ["barang", "nama", "kebutuhan", "dikirim", "diterima", "rusak"]
+    name = f"logistik-{code or 'nasional'}"
+    if fmt == "xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "wilayah"
+        sheet.append(EXPORT_HEADER)
+        for r in rows:
+            sheet.append(r)
+        sheet2 = book.create_sheet("barang")
+        sheet2.append(item_header)
+        for r in items:
+            sheet2.append(r)
+        out = io.BytesIO()
+        book.save(out)
+        response = HttpResponse(
+            out.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(EXPORT_HEADER)
+    writer.writerows(rows)
+    writer.writerow([])
+    writer.writerow(item_header)
+    writer.writerows(items)
+    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def _rows_from_post(post, villages: list[str], items: list[Item]) -> list[tuple]:
+    rows, line = [], 0
+    for code in villages:
+        for item in items:
+            key = f"{code}-{item.code}"
+            if f"{key}-stage" not in post:
+                continue
+            line += 1
+            rows.append(
+                (
+                    line,
+                    code,
+                    item.code,
+                    post.get(f"{key}-stage"),
+                    post.get(f"{key}-sent"),
+                    post.get(f"{key}-received"),
+                    post.get(f"{key}-damaged"),
+                    post.get(f"{key}-reason", ""),
+                )
+            )
+    return rows
+
+
+def _apply_form(request, rows, labels) -> bool:
+    try:
+        services.deliveries_update(
+            rows,
+            user=request.user,
+            scope=edit_scope(request.user),
+            source=DeliveryEvent.Source.FORM,
+        )
+    except services.RowsRejected as exc:
+        for err in exc.rows:
+            messages.error(request, f"{labels[err.line - 1]}: {err.message}")
+        return False
+    return True
+
+
+@login_required
+def village_edit(request, code):
+    region = _region_or_404(request.user, code, edit=True)
+    if region.level != Region.Level.VILLAGE:
+        raise Http404
+    village = Village.objects.filter(pk=code).first()
+    initial = (
+        {"tps": village.tps, "dpt_governor": village.dpt_governor, "dpt_local": village.dpt_local}
+        if village
+        else None
+    )
+    counts = CountsForm(request.POST if "tps" in request.POST else None, initial=initial)
+    deliveries = list(
+        Delivery.objects.filter(village_id=code).select_related("item").order_by("item__order")
+    )
+    if request.method == "POST":
+        if "tps" in request.POST:
+            if counts.is_valid():
+                d = counts.cleaned_data
+                services.villages_set_counts({code: (d["tps"], d["dpt_governor"], d["dpt_local"])})
+                messages.success(request, _("Jumlah TPS dan DPT disimpan."))
+                return redirect("logistics:village_edit", code)
+        else:
+            items = [d.item for d in deliveries]
+            rows = _rows_from_post(request.POST, [code], items)
+            if _apply_form(request, rows, [i.name for i in items]):
+                messages.success(request, _("Distribusi desa disimpan."))
+                return redirect("logistics:area", code)
+    return render(
+        request,
+        "logistics/village_edit.html",
+        {"region": region, "counts": counts, "deliveries": deliveries, "stages": Stage.choices},
+    )
+
+
+@login_required
+def district_edit(request, code):
+    region = _region_or_404(request.user, code, edit=True)
+    if region.level != Region.Level.DISTRICT:
+        raise Http404
+    items = list(Item.objects.filter(is_active=True))
+    item = next((i for i in items if i.code == request.GET.get("item")), items[0])
+    deliveries = list(
+        Delivery.objects.filter(village__district_id=code, item=item)
+        .select_related("village__region")
+        .order_by("village_id")
+    )
+    if request.method == "POST":
+        villages = [d.village_id for d in deliveries]
+        rows = _rows_from_post(request.POST, villages, [item])
+        labels = [
+            d.village.region.name
+            for d in deliveries
+            if f"{d.village_id}-{item.code}-stage" in request.POST
+        ]
+        if _apply_form(request, rows, labels):
+            messages.success(request, _("Distribusi kecamatan disimpan."))
+            return redirect("logistics:area", code)
+    return render(
+        request,
+        "logistics/district_edit.html",
+        {
+            "region": region,
+            "items": items,
+            "item": item,
+            "deliveries": deliveries,
+            "stages": Stage.choices,
+        },
+    )
+
+
+@login_required
+def import_new(request):
+    if edit_scope(request.user).is_empty:
+        raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_create(user=request.user, upload=form.cleaned_data["file"])
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            return redirect(job)
+    jobs = ImportJob.objects.filter(created_by=request.user)[:10]
+    return render(request, "logistics/import.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+def import_detail(request, pk):
+    try:
+        job = ImportJob.objects.get(pk=pk, created_by=request.user)
+    except ImportJob.DoesNotExist:
+        raise Http404 from None
+    return render(request, "logistics/import_detail.html", {"job": job})
+
+
+@login_required
+def problem_list(request):
+    scope = view_scope(request.user)
+    if scope.is_empty:
+        raise Http404
+    problems = scope.filter(Problem.objects.select_related("region", "item"))
+    status = request.GET.get("status", "open")
+    if status == "open":
+        problems = problems.exclude(status=Problem.Status.RESOLVED)
+    within = request.GET.get("area", "").strip()
+    if within:
+        problems = problems.filter(region__code__startswith=within)
+    return render(
+        request,
+        "logistics/problem_list.html",
+        {"problems": problems[:200], "status": status, "area": within},
+    )
+
+
+@login_required
+def problem_new(request, code):
+    region = _region_or_404(request.user, code, edit=True)
+    form = ProblemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        problem = services.problem_report(
+            user=request.user,
+            region=region,
+            kind=d["kind"],
+            item=d["item"],
+            quantity=d["quantity"],
+            description=d["description"],
+        )
+        messages.success(request, _("Masalah dicatat."))
+        return redirect(problem)
+    return render(
+        request,
+        "form.html",
+        {"form": form, "title": _("Laporkan masalah: %(name)s") % {"name": region.name}},
+    )
+
+
+@login_required
+def problem_detail(request, pk):
+    problem = get_in_scope_or_404(
+        Problem.objects.select_related("region", "item", "reported_by"),
+        request.user,
+        roles=selectors.VIEW_ROLES,
+        pk=pk,
+    )
+    can_edit = edit_scope(request.user).contains(problem.region_id)
+    form = ProblemStatusForm(request.POST or None)
+    if request.method == "POST":
+        if not can_edit:
+            raise Http404
+        if form.is_valid():
+            try:
+                services.problem_set_status(
+                    problem=problem,
+                    user=request.user,
+                    status=form.cleaned_data["status"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                for msg in exc.messages:
+                    form.add_error(None, msg)
+            else:
+                messages.success(request, _("Status masalah diperbarui."))
+                return redirect(problem)
+    return render(
+        request,
+        "logistics/problem_detail.html",
+        {
+            "problem": problem,
+            "events": problem.events.select_related("user"),
+            "form": form,
+            "can_edit": can_edit,
+        },
+    )

@@ -1,0 +1,209 @@
+"""Dashboards, drill-down, forms, problems, exports, API: scoped, with the
+query count of every dashboard pinned."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from desk.models import Role
+from desk.scope import Scope
+from logistics import services
+from logistics.models import DeliveryEvent, Problem, Village
+from tests.logistics.conftest import complete_rows
+
+
+@pytest.fixture
+def sulbar_counts(db):
+    from desk.models import Region
+
+    codes = list(
+        Region.objects.filter(code__startswith="76.01.", level="village").values_list(
+            "code", flat=True
+        )
+    )
+    services.villages_set_counts(dict.fromkeys(codes, (3, 700, 700)))
+    return codes
+
+
+# The request's savepoint and release (2), session and user (2), scope
+# assignments (1), the rounds (1), children rollups (or a kecamatan's desa)
+# (1), item totals (1), items (1), progress points (1), open problems (1);
+# below national also the region (1), its own rollup (1), the breadcrumb (1).
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [
+        ("/logistics/nasional/", 11),
+        ("/logistics/wilayah/64/", 14),
+        ("/logistics/wilayah/64.11/", 14),
+        ("/logistics/wilayah/64.11.01/", 14),
+    ],
+)
+def test_dashboard_query_count_is_constant(
+    client, mahulu, sulbar_counts, django_assert_num_queries, url, queries, make_user
+):
+    admin = make_user(Role.VIEWER, None, username="pusat")
+    client.force_login(admin)
+    client.get(url)  # warm the session
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_dashboards_never_read_village_rows_above_the_kecamatan(client, mahulu, kaltim_sekda):
+    client.force_login(kaltim_sekda)
+    for url in ("/logistics/wilayah/64/", "/logistics/wilayah/64.11/"):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        sql = " ".join(q["sql"] for q in ctx.captured_queries)
+        assert "logistics_village" not in sql and "logistics_delivery" not in sql
+
+
+def test_sekda_sees_kabupaten_turn_complete_and_drills_down(
+    client, mahulu, kaltim_sekda, kaltim_logistik
+):
+    client.force_login(kaltim_sekda)
+    page = client.get("/logistics/wilayah/64/").content.decode()
+    assert "Mahakam Ulu" in page
+    services.deliveries_update(
+        complete_rows(mahulu), user=kaltim_logistik, scope=Scope(True, ()), source="api"
+    )
+    page = client.get("/logistics/wilayah/64.11/").content.decode()
+    assert 'id="complete-flag"' in page
+    assert "<svg" in page and "<circle" in page  # today's point of the progress chart
+    desa = client.get(f"/logistics/wilayah/{mahulu[0]}/").content.decode()
+    assert "Lengkap" in desa and "API" in desa
+
+
+def test_outside_scope_is_not_found(client, mahulu, sulbar_viewer, outsider, kaltim_sekda):
+    client.force_login(sulbar_viewer)
+    assert client.get("/logistics/wilayah/64/").status_code == 404
+    assert client.get(f"/logistics/wilayah/{mahulu[0]}/").status_code == 404
+    assert client.get("/logistics/wilayah/64/export.csv").status_code == 404
+    client.force_login(outsider)
+    assert client.get("/logistics/").status_code == 404
+    client.force_login(kaltim_sekda)  # a viewer cannot edit
+    assert client.get(f"/logistics/desa/{mahulu[0]}/ubah/").status_code == 404
+    assert client.get("/logistics/impor/").status_code == 404
+
+
+def test_national_dashboard_lists_only_the_scope(client, mahulu, sulbar_counts, kaltim_sekda):
+    client.force_login(kaltim_sekda)
+    page = client.get("/logistics/nasional/").content.decode()
+    assert 'data-code="64"' in page and 'data-code="76"' not in page
+
+
+def test_village_form_saves_with_history(client, mahulu, kaltim_logistik):
+    client.force_login(kaltim_logistik)
+    code = mahulu[0]
+    page = client.get(f"/logistics/desa/{code}/ubah/")
+    assert page.status_code == 200
+    data = {
+        f"{code}-kotak-suara-{k}": v
+        for k, v in {"stage": "3", "sent": "4", "received": "4", "damaged": "0"}.items()
+    }
+    response = client.post(f"/logistics/desa/{code}/ubah/", data)
+    assert response.status_code == 302
+    event = DeliveryEvent.objects.get()
+    assert (event.source, event.stage_after, event.user) == ("form", 3, kaltim_logistik)
+    data[f"{code}-kotak-suara-received"] = "9"
+    response = client.post(f"/logistics/desa/{code}/ubah/", data, follow=True)
+    assert "diterima melebihi dikirim" in response.content.decode()
+    response = client.post(
+        f"/logistics/desa/{code}/ubah/", {"tps": "5", "dpt_governor": "900", "dpt_local": "-1"}
+    )
+    assert response.status_code == 200  # form error, nothing saved
+    client.post(
+        f"/logistics/desa/{code}/ubah/", {"tps": "5", "dpt_governor": "900", "dpt_local": "900"}
+    )
+    assert Village.objects.get(pk=code).tps == 5
+
+
+def test_district_form_updates_every_desa(client, mahulu, kaltim_logistik):
+    from tests.logistics.conftest import villages_of
+
+    client.force_login(kaltim_logistik)
+    codes = villages_of("64.11.01")
+    assert client.get("/logistics/kecamatan/64.11.01/ubah/?item=tinta").status_code == 200
+    data = {}
+    for c in codes:
+        data.update(
+            {
+                f"{c}-tinta-stage": "2",
+                f"{c}-tinta-sent": "4",
+                f"{c}-tinta-received": "4",
+                f"{c}-tinta-damaged": "0",
+            }
+        )
+    response = client.post("/logistics/kecamatan/64.11.01/ubah/?item=tinta", data)
+    assert response.status_code == 302
+    assert DeliveryEvent.objects.count() == len(codes)
+
+
+def test_problem_lifecycle_and_counts_up_the_hierarchy(
+    client, mahulu, kaltim_logistik, kaltim_sekda
+):
+    from logistics.models import AreaRollup
+
+    client.force_login(kaltim_logistik)
+    response = client.post(
+        f"/logistics/wilayah/{mahulu[0]}/masalah/baru/",
+        {"kind": "access", "description": "Sungai surut, longboat tidak bisa lewat."},
+    )
+    problem = Problem.objects.get()
+    assert response.url == problem.get_absolute_url()
+    assert AreaRollup.objects.get(region_id="64").open_problems == 1
+    page = client.get(problem.get_absolute_url()).content.decode()
+    assert "Keputusan rapat terkait" in page
+    response = client.post(problem.get_absolute_url(), {"status": "resolved", "note": ""})
+    assert "Tuliskan penyelesaiannya" in response.content.decode()
+    client.post(problem.get_absolute_url(), {"status": "handled", "note": "dikirim via udara"})
+    client.post(problem.get_absolute_url(), {"status": "resolved", "note": "tiba H-2"})
+    problem.refresh_from_db()
+    assert problem.status == "resolved" and problem.events.count() == 3
+    assert AreaRollup.objects.get(region_id="64").open_problems == 0
+    client.force_login(kaltim_sekda)
+    assert client.get(problem.get_absolute_url()).status_code == 200
+    assert client.post(problem.get_absolute_url(), {"status": "open"}).status_code == 404
+
+
+def test_exports(client, mahulu, kaltim_sekda):
+    client.force_login(kaltim_sekda)
+    response = client.get("/logistics/wilayah/64.11/export.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "64.11.01" in response.content.decode("utf-8-sig")
+    response = client.get("/logistics/wilayah/64/export.xlsx")
+    assert response.content[:2] == b"PK"
+
+
+def test_bulk_api_is_idempotent_and_all_or_nothing(client, mahulu, kaltim_logistik, sulbar_viewer):
+    client.force_login(kaltim_logistik)
+    rows = [
+        {"desa": mahulu[0], "item": "kotak-suara", "stage": "ppk", "sent": 4, "received": 4},
+        {"desa": mahulu[1], "item": "kotak-suara", "stage": 2, "sent": 4, "received": 4},
+    ]
+    response = client.post("/api/v1/logistics/updates/", rows, content_type="application/json")
+    assert response.status_code == 200 and response.json()["changed"] == 2
+    response = client.post("/api/v1/logistics/updates/", rows, content_type="application/json")
+    assert response.json()["changed"] == 0
+    bad = rows + [
+        {"desa": "76.01.01.2001", "item": "kotak-suara", "stage": 2, "sent": 1.5, "received": 0}
+    ]
+    response = client.post("/api/v1/logistics/updates/", bad, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["rows"][0]["index"] == 3
+    response = client.post("/api/v1/logistics/updates/", "x", content_type="application/json")
+    assert response.status_code == 400
+    assert DeliveryEvent.objects.filter(source="api").count() == 2
+    data = client.get("/api/v1/logistics/dashboard/64.11/").json()
+    assert data["desa_count"] == len(mahulu)
+    client.force_login(sulbar_viewer)
+    assert client.get("/api/v1/logistics/dashboard/64.11/").status_code == 404
+    response = client.post("/api/v1/logistics/updates/", rows, content_type="application/json")
+    assert response.status_code == 404
+
+
+def test_home_panel_and_navigation(client, mahulu, kaltim_sekda):
+    client.force_login(kaltim_sekda)
+    page = client.get("/").content.decode()
+    assert "/logistics/wilayah/64/" in page
+    assert client.get("/logistics/").url == "/logistics/wilayah/64/"
