@@ -9,7 +9,11 @@ from desk.scope import user_roles
 NAVIGATION = [
     ("home", _("Beranda"), set(Role.values)),
     ("meetings:index", _("Rapat"), {Role.DESK_STAFF, Role.VIEWER, Role.ADMINISTRATOR}),
-    ("neutrality:index", _("Netralitas ASN"), {Role.BAWASLU_OFFICER, Role.ADMINISTRATOR}),
+    (
+        "neutrality:index",
+        _("Netralitas ASN"),
+        {Role.BAWASLU_OFFICER, Role.DESK_STAFF, Role.VIEWER, Role.ADMINISTRATOR},
+    ),
     (
         "logistics:index",
         _("Logistik"),
