@@ -1,15 +1,13 @@
 """Thin views: a scoped fetch, one service or selector call, a response."""
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from desk.exports import csv_response, xlsx_response
 from desk.models import Region
 from desk.scope import get_in_scope_or_404
 from logistics import selectors, services
@@ -87,36 +85,10 @@ def export(request, code=None, fmt="csv"):
     item_header = ["barang", "nama", "kebutuhan", "dikirim", "diterima", "rusak"]
     name = f"logistik-{code or 'nasional'}"
     if fmt == "xlsx":
-        import openpyxl
-
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.title = "wilayah"
-        sheet.append(EXPORT_HEADER)
-        for r in rows:
-            sheet.append(r)
-        sheet2 = book.create_sheet("barang")
-        sheet2.append(item_header)
-        for r in items:
-            sheet2.append(r)
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        return xlsx_response(
+            f"{name}.xlsx", ("wilayah", EXPORT_HEADER, rows), ("barang", item_header, items)
         )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(EXPORT_HEADER)
-    writer.writerows(rows)
-    writer.writerow([])
-    writer.writerow(item_header)
-    writer.writerows(items)
-    response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return csv_response(f"{name}.csv", (EXPORT_HEADER, rows), (item_header, items), delimiter=";")
 
 
 def _rows_from_post(post, villages: list[str], items: list[Item]) -> list[tuple]:

@@ -1,8 +1,6 @@
 """Pages: a scoped fetch, one service call, a response."""
 
-import csv
 import datetime
-import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from desk.exports import XLSX_TYPE, attachment, csv_response
 from desk.models import Region
 from desk.scope import get_in_scope_or_404, scope_for
 from meetings import exports, services
@@ -381,26 +380,20 @@ def _decision_rows(request, code):
 @login_required
 def decisions_csv(request, code):
     region, decisions = _decision_rows(request, code)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(exports.decision_header())
-    writer.writerows(exports.decision_rows(decisions, region))
-    response = HttpResponse(
-        "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
-    )  # BOM: Excel opens UTF-8 (Indonesian names) correctly
-    response["Content-Disposition"] = f'attachment; filename="keputusan-{region.code}.csv"'
-    return response
+    return csv_response(
+        f"keputusan-{region.code}.csv",
+        (exports.decision_header(), exports.decision_rows(decisions, region)),
+    )
 
 
 @login_required
 def decisions_xlsx(request, code):
     region, decisions = _decision_rows(request, code)
-    response = HttpResponse(
+    return attachment(
         exports.decisions_xlsx(decisions, region),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX_TYPE,
+        filename=f"keputusan-{region.code}.xlsx",
     )
-    response["Content-Disposition"] = f'attachment; filename="keputusan-{region.code}.xlsx"'
-    return response
 
 
 @login_required

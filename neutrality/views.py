@@ -2,21 +2,19 @@
 handling, statistics and exports. Each view: a scoped fetch, one service
 call, a response."""
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from desk.exports import csv_response, xlsx_response
 from desk.models import Agency, Region, Role
 from neutrality import access, selectors, services
 from neutrality.forms import (
@@ -581,25 +579,5 @@ def export(request, fmt):
         )
     stamp = timezone.localdate().isoformat()
     if fmt == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="netralitas-asn-{stamp}.csv"'
-        response.write("\ufeff")  # Excel reads UTF-8 only with the BOM
-        writer = csv.writer(response)
-        writer.writerow(header)
-        writer.writerows(rows)
-        return response
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Laporan"))
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="netralitas-asn-{stamp}.xlsx"'
-    return response
+        return csv_response(f"netralitas-asn-{stamp}.csv", (header, rows))
+    return xlsx_response(f"netralitas-asn-{stamp}.xlsx", (_("Laporan"), header, rows))
