@@ -14,6 +14,7 @@ from logistics import selectors, services
 from logistics.forms import CountsForm, ImportForm, ProblemForm, ProblemStatusForm
 from logistics.models import Delivery, DeliveryEvent, ImportJob, Item, Problem, Stage, Village
 from logistics.selectors import edit_scope, view_scope
+from meetings.links import decisions_about
 
 
 def _region_or_404(user, code: str, *, edit: bool = False) -> Region:
@@ -302,5 +303,6 @@ def problem_detail(request, pk):
             "events": problem.events.select_related("user"),
             "form": form,
             "can_edit": can_edit,
+            "related_decisions": decisions_about(request.user, problem=problem),
         },
     )

@@ -15,9 +15,11 @@ from rest_framework.routers import SimpleRouter
 
 from desk.models import Agency, Person, Region
 from desk.scope import scope_for
-from meetings import services
+from logistics.models import Problem
+from meetings import links, services
 from meetings.models import Decision, Invitation, Kind, Meeting, Series
 from meetings.selectors import READ_ROLES, WRITE_ROLES
+from neutrality.models import Report
 
 
 @extend_schema_field({"type": "string", "description": "One of: " + ", ".join(Kind.values)})
@@ -186,8 +188,32 @@ class InvitationViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
+    """``report``, ``problem`` and ``area`` are what the decision follows up;
+    each reads as null for a user who may not see it (meetings.links). An id
+    outside the desk's region gets the same answer as an unknown one."""
+
     overdue = serializers.SerializerMethodField()
     note = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    report = serializers.PrimaryKeyRelatedField(
+        queryset=Report.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("Laporan tidak ditemukan di wilayah desk ini.")},
+    )
+    problem = serializers.PrimaryKeyRelatedField(
+        queryset=Problem.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={
+            "does_not_exist": _("Masalah logistik tidak ditemukan di wilayah desk ini.")
+        },
+    )
+    area = serializers.PrimaryKeyRelatedField(
+        queryset=Region.objects.all(),
+        required=False,
+        allow_null=True,
+        error_messages={"does_not_exist": _("Kode wilayah «{pk_value}» tidak dikenal.")},
+    )
 
     class Meta:
         model = Decision
@@ -202,11 +228,24 @@ class DecisionSerializer(serializers.ModelSerializer):
             "status",
             "overdue",
             "note",
+            "report",
+            "problem",
+            "area",
         ]
         read_only_fields = ["region"]
 
     def get_overdue(self, decision) -> bool:
         return decision.is_overdue(decision.region.local_now().date())
+
+    def to_representation(self, decision):
+        data = super().to_representation(decision)
+        if not hasattr(decision, "links"):
+            links.attach(self.context["request"].user, [decision])
+        shown = {link.kind for link in decision.links}
+        for name in links.FIELDS:
+            if name not in shown:
+                data[name] = None
+        return data
 
 
 class DecisionViewSet(
@@ -224,6 +263,11 @@ class DecisionViewSet(
             .filter(Decision.objects.select_related("region", "meeting__region"))
             .order_by("due_on", "id")
         )
+
+    def paginate_queryset(self, queryset):
+        # The links each user may see, for the whole page in three queries.
+        page = super().paginate_queryset(queryset)
+        return None if page is None else links.attach(self.request.user, page)
 
     @transaction.atomic
     def perform_create(self, serializer):

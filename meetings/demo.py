@@ -8,7 +8,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from meetings import services
+from meetings import links, services
 from meetings.models import Decision, Invitation, Kind, Meeting, Series
 
 
@@ -106,3 +106,42 @@ def seed(*, desks: dict, election_round) -> str:
     total = Meeting.objects.count()
     open_decisions = Decision.objects.filter(status__in=Decision.OPEN_STATUSES).count()
     return f"meetings: {created} new ({total} meetings, {open_decisions} open decisions)"
+
+
+@transaction.atomic
+def seed_links(*, desks: dict) -> str:
+    """After the neutrality and logistics demos: two Kaltim decisions that
+    follow up a neutrality report and a logistics problem in an area."""
+    kaltim = desks.get("kaltim")
+    first = kaltim and Meeting.objects.filter(region=kaltim.region).order_by("starts_at").first()
+    staff = kaltim and kaltim.users.get("desk_staff")
+    if not first or not staff or "kpu" not in kaltim.agencies:
+        return ""
+    created = 0
+    report = links.linkable_reports(staff, "64").order_by("received_at").first()
+    problem = links.linkable_problems(staff, "64", open_only=True).order_by("created_at").first()
+    wanted = [
+        (
+            "Bawaslu Kaltim mengklarifikasi laporan ASN anggota tim pemenangan.",
+            kaltim.agencies.get("bawaslu", kaltim.agencies["kpu"]),
+            {"report": report},
+        ),
+        (
+            "KPU mengirim ulang kotak suara ke kecamatan hulu dengan longboat.",
+            kaltim.agencies["kpu"],
+            {"problem": problem, "area": problem.region.parent if problem else None},
+        ),
+    ]
+    for text, agency, targets in wanted:
+        if not any(targets.values()) or Decision.objects.filter(text=text).exists():
+            continue
+        services.decision_record(
+            meeting=first,
+            user=staff,
+            text=text,
+            responsible_agency=agency,
+            due_on=first.local_start.date() + datetime.timedelta(days=4),
+            **targets,
+        )
+        created += 1
+    return f"meetings: {created} keputusan terkait laporan/masalah"

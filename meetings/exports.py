@@ -25,6 +25,7 @@ def decision_header() -> list[str]:
         _("Terlambat"),
         _("Rapat"),
         _("Tanggal rapat"),
+        _("Terkait"),
     ]
 
 
@@ -41,6 +42,8 @@ def decision_rows(decisions, region):
             _("ya") if decision.is_overdue(today) else "",
             decision.meeting.title,
             decision.meeting.local_start.date().isoformat(),
+            # Only the links the downloading user may see (meetings.links.attach).
+            "; ".join(str(link) for link in getattr(decision, "links", [])),
         ]
 
 
@@ -53,7 +56,7 @@ def decisions_xlsx(decisions, region) -> bytes:
         cell.font = Font(bold=True)
     for row in decision_rows(decisions, region):
         sheet.append(row)
-    for column, width in zip("ABCDEFGHI", (6, 60, 30, 25, 12, 16, 10, 40, 14), strict=True):
+    for column, width in zip("ABCDEFGHIJ", (6, 60, 30, 25, 12, 16, 10, 40, 14, 50), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from desk.models import Agency, Person
+from meetings import links
 from meetings.models import Decision, Invitation, Kind, Meeting, Series
 from meetings.selectors import agencies_in_reach, desk_regions_for, people_in_reach
 
@@ -212,15 +213,45 @@ class MinutesForm(forms.Form):
 class DecisionForm(DirectoryFieldsMixin, forms.ModelForm):
     class Meta:
         model = Decision
-        fields = ["text", "responsible_agency", "responsible_person", "due_on"]
+        fields = [
+            "text",
+            "responsible_agency",
+            "responsible_person",
+            "due_on",
+            "report",
+            "problem",
+            "area",
+        ]
         widgets = {
             "text": forms.Textarea(attrs={"rows": 2}),
             "due_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
+        help_texts = {
+            "report": _("Opsional: laporan yang ditindaklanjuti keputusan ini."),
+            "problem": _("Opsional: masalah logistik yang ditindaklanjuti."),
+            "area": _("Opsional: kabupaten/kota atau kecamatan sasaran."),
+        }
 
-    def __init__(self, *args, meeting, **kwargs):
+    def __init__(self, *args, meeting, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit_to(meeting.region)
+        region = meeting.region_id
+        # Only what this user may see in the desk's region; a field with
+        # nothing to offer is left out.
+        choices = {
+            "report": (links.linkable_reports(user, region), links.report_text),
+            "problem": (
+                links.linkable_problems(user, region, open_only=True),
+                links.problem_text,
+            ),
+            "area": (links.linkable_areas(region, links.FORM_AREA_LEVELS), str),
+        }
+        for name, (queryset, label) in choices.items():
+            if not queryset.exists():
+                del self.fields[name]
+                continue
+            self.fields[name].queryset = queryset
+            self.fields[name].label_from_instance = label
 
     def _post_clean(self):
         pass

@@ -10,7 +10,7 @@ from django.utils import translation
 from meetings import conf
 from meetings.ical import meeting_ics
 from meetings.models import Meeting, ReminderDelivery
-from meetings.selectors import decisions_due_for_digest
+from meetings.selectors import digest_for
 
 
 class MessageBuilder:
@@ -20,9 +20,7 @@ class MessageBuilder:
     def __init__(self, meeting: Meeting):
         self.meeting = meeting
         until = meeting.local_start.date() + datetime.timedelta(days=conf.digest_days_ahead())
-        self.decisions = decisions_due_for_digest([meeting.region_id], until=until)[
-            meeting.region_id
-        ]
+        self.digest = digest_for([meeting.region_id], until=until)[meeting.region_id]
         self.ics = meeting_ics(meeting)
         self.today = meeting.local_start.date()
 
@@ -34,7 +32,8 @@ class MessageBuilder:
             "meeting": self.meeting,
             "region": self.meeting.region,
             "name": delivery.name,
-            "decisions": self.decisions,
+            "decisions": self.digest.decisions,
+            "problems": self.digest.problems,
             "today": self.today,
         }
         with translation.override(delivery.language or settings.LANGUAGE_CODE):

@@ -260,6 +260,33 @@ class Decision(models.Model):
     )
     due_on = models.DateField(_("tenggat"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default="open")
+    # What the decision follows up, each optional (meetings/links.py says who
+    # may set and who may see them): a neutrality report, a logistics
+    # problem, an area ("KPU to resend ballots to Kecamatan X").
+    report = models.ForeignKey(
+        "neutrality.Report",
+        verbose_name=_("laporan netralitas ASN"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    problem = models.ForeignKey(
+        "logistics.Problem",
+        verbose_name=_("masalah logistik"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    area = models.ForeignKey(
+        Region,
+        verbose_name=_("wilayah sasaran"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # Denormalised from the meeting: the desk's open-decisions page and the
     # reminder digest filter on it without a join.
     region = models.ForeignKey(

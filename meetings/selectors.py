@@ -1,6 +1,7 @@
 """Reads that need more than one line."""
 
 import datetime
+from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -86,25 +87,43 @@ def open_decisions(region: Region, *, before: datetime.datetime | None = None) -
     )
 
 
-def decisions_due_for_digest(region_ids, *, until: datetime.date) -> dict[str, list[Decision]]:
-    """The reminder's "open decisions due or overdue" section: every open
-    decision of these desks due on or before ``until``, by desk, in one query.
+@dataclass
+class Digest:
+    """The reminder's digest for one desk: its open decisions due or overdue,
+    and the open logistics problems its open decisions follow up (each with
+    ``tracked_by``, those decisions)."""
 
-    The one place to widen what the digest shows (the report or problem a
-    decision tracks): add its select_related here and a line in
-    ``meetings/email/_decisions.*``.
-    """
-    by_region: dict[str, list[Decision]] = {code: [] for code in region_ids}
+    decisions: list[Decision] = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+
+def digest_for(region_ids, *, until: datetime.date) -> dict[str, Digest]:
+    """Every desk's digest, in one query: open decisions due on or before
+    ``until`` or following up a problem not yet resolved. Neutrality reports
+    stay out: a reminder goes to invitees who may not read them."""
+    digests = {code: Digest() for code in region_ids}
     rows = (
-        Decision.objects.filter(
-            region_id__in=list(region_ids), status__in=Decision.OPEN_STATUSES, due_on__lte=until
+        Decision.objects.filter(region_id__in=list(region_ids), status__in=Decision.OPEN_STATUSES)
+        .filter(Q(due_on__lte=until) | (Q(problem__isnull=False) & ~Q(problem__status="resolved")))
+        .select_related(
+            "responsible_agency", "responsible_person", "area", "problem__region", "problem__item"
         )
-        .select_related("responsible_agency", "responsible_person")
         .order_by("region_id", "due_on", "id")
     )
+    problems: dict[tuple[str, int], object] = {}
     for decision in rows:
-        by_region[decision.region_id].append(decision)
-    return by_region
+        digest = digests[decision.region_id]
+        if decision.due_on <= until:
+            digest.decisions.append(decision)
+        problem = decision.problem
+        if problem is not None and problem.status != "resolved":
+            key = (decision.region_id, problem.pk)
+            if key not in problems:
+                problems[key] = problem
+                problem.tracked_by = []
+                digest.problems.append(problem)
+            problems[key].tracked_by.append(decision)
+    return digests
 
 
 def attendance_counts(meeting: Meeting) -> list[dict]:

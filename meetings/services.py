@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from desk.models import Agency, Person, Region
-from meetings import conf
+from meetings import conf, links
 from meetings.models import (
     CalendarFeed,
     Decision,
@@ -247,8 +247,13 @@ def decision_record(
     responsible_agency: Agency,
     due_on: datetime.date,
     responsible_person: Person | None = None,
+    report=None,
+    problem=None,
+    area=None,
 ) -> Decision:
-    errors: dict = {}
+    """Record a decision; it may follow up a neutrality report, a logistics
+    problem and/or an area the user may see in the desk's region (links)."""
+    errors: dict = links.check(user, meeting.region_id, report=report, problem=problem, area=area)
     if not text.strip():
         errors["text"] = _("Tuliskan isi keputusan.")
     if due_on < meeting.local_start.date():
@@ -267,6 +272,9 @@ def decision_record(
         responsible_agency=responsible_agency,
         responsible_person=responsible_person,
         due_on=due_on,
+        report=report,
+        problem=problem,
+        area=area,
     )
     DecisionEvent.objects.create(
         decision=decision, meeting=meeting, by=user, to_status=decision.status

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from desk.exports import XLSX_TYPE, attachment, csv_response
 from desk.models import Region
 from desk.scope import get_in_scope_or_404, scope_for
-from meetings import exports, services
+from meetings import exports, links, services
 from meetings.forms import (
     AttendanceForm,
     CancelForm,
@@ -169,16 +169,20 @@ def meeting_detail(request, pk):
             "meeting": meeting,
             "invitations": invitations,
             "counts": attendance_counts(meeting),
-            "decisions": meeting.decisions.select_related(
-                "responsible_agency", "responsible_person"
-            ).order_by("id"),
-            "carried": open_decisions(meeting.region, before=meeting.starts_at).exclude(
-                meeting=meeting
+            "decisions": links.attach(
+                request.user,
+                meeting.decisions.select_related(
+                    "responsible_agency", "responsible_person"
+                ).order_by("id"),
+            ),
+            "carried": links.attach(
+                request.user,
+                open_decisions(meeting.region, before=meeting.starts_at).exclude(meeting=meeting),
             ),
             "today": today,
             "can_write": _can_write(request.user, meeting.region_id),
             "invite_form": InviteForm(meeting=meeting),
-            "decision_form": DecisionForm(meeting=meeting),
+            "decision_form": DecisionForm(meeting=meeting, user=request.user),
             "minutes_form": MinutesForm(initial={"minutes": meeting.minutes}),
             "attendance_choices": Invitation.Attendance.choices,
             "status_choices": Decision.Status.choices,
@@ -249,7 +253,7 @@ def meeting_minutes(request, pk):
 @login_required
 def decision_create(request, pk):
     meeting = _meeting(request, pk, write=True)
-    form = DecisionForm(request.POST or None, meeting=meeting)
+    form = DecisionForm(request.POST or None, meeting=meeting, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.decision_record(meeting=meeting, user=request.user, **form.cleaned_data)
@@ -353,7 +357,7 @@ def series_edit(request, pk):
 @login_required
 def desk_decisions(request, code):
     region = _desk(request, code)
-    decisions = open_decisions(region)
+    decisions = links.attach(request.user, open_decisions(region))
     return render(
         request,
         "meetings/desk_decisions.html",
@@ -374,7 +378,7 @@ def _decision_rows(request, code):
     decisions = decisions_for(request.user).filter(region=region).order_by("due_on", "id")
     if status == "open":
         decisions = decisions.filter(status__in=Decision.OPEN_STATUSES)
-    return region, decisions
+    return region, links.attach(request.user, decisions.select_related("meeting"))
 
 
 @login_required

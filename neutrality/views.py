@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from desk.exports import csv_response, xlsx_response
 from desk.models import Agency, Region, Role
+from meetings.links import decisions_about
 from neutrality import access, selectors, services
 from neutrality.forms import (
     EvidenceForm,
@@ -293,8 +294,7 @@ def detail(request, pk):
             "reroute_form": RerouteForm() if may_act else None,
             "evidence_form": EvidenceForm() if may_act else None,
             "officers": _office_officers({report.office_id}) if may_act else [],
-            # Filled after the merge with meetings.Decision rows pointing here.
-            "related_decisions": [],
+            "related_decisions": decisions_about(request.user, report=report),
         },
     )
 

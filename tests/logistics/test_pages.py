@@ -152,8 +152,14 @@ def test_problem_lifecycle_and_counts_up_the_hierarchy(
     problem = Problem.objects.get()
     assert response.url == problem.get_absolute_url()
     assert AreaRollup.objects.get(region_id="64").open_problems == 1
+    # A logistics officer reads no desk's meetings: no decisions section;
+    # the Sekda does (tests/meetings/test_links.py covers its content).
     page = client.get(problem.get_absolute_url()).content.decode()
-    assert "Keputusan rapat terkait" in page
+    assert "Keputusan rapat terkait" not in page
+    client.force_login(kaltim_sekda)
+    page = client.get(problem.get_absolute_url()).content.decode()
+    assert "Belum ada keputusan rapat tentang masalah ini." in page
+    client.force_login(kaltim_logistik)
     response = client.post(problem.get_absolute_url(), {"status": "resolved", "note": ""})
     assert "Tuliskan penyelesaiannya" in response.content.decode()
     client.post(problem.get_absolute_url(), {"status": "handled", "note": "dikirim via udara"})

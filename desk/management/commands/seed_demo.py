@@ -5,6 +5,7 @@ from desk.demo import demo_logins, seed_organisation, seed_simulation_round
 from desk.models import Region
 from logistics.demo import seed as seed_logistics
 from meetings.demo import seed as seed_meetings
+from meetings.demo import seed_links
 from neutrality.demo import seed as seed_neutrality
 
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
             summary = seed(desks=desks, election_round=election_round)
             if summary:
                 self.stdout.write(summary)
+        if summary := seed_links(desks=desks):
+            self.stdout.write(summary)
         self.stdout.write(
             self.style.SUCCESS(f"Demo logins (password: {settings.DESK_DEMO_PASSWORD}):")
         )
