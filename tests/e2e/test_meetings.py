@@ -1,13 +1,16 @@
 """The meetings journey in a real Chromium: a Kesbangpol staffer of
 Kalimantan Timur creates the weekly Monday series, opens an occurrence,
-records attendance and two decisions, and finds them carried over on the
-next Monday's page, where one is updated."""
+records attendance and two decisions (one following up a logistics problem
+in Mahakam Ulu), and finds them carried over on the next Monday's page, where
+one is updated; the problem's page lists the decision about it."""
 
 import datetime
 
 import pytest
 
 from desk.models import Agency, Person, Region, Role
+from logistics.models import Problem
+from logistics.services import problem_report
 from meetings.models import Decision, Invitation, Meeting
 
 pytestmark = pytest.mark.e2e
@@ -58,18 +61,36 @@ def test_weekly_series_attendance_decisions_carried_over(page, make_user):
     assert "Kehadiran disimpan." in page.inner_text(".messages")
     assert Invitation.objects.get(pk=polda_inv.pk).represented_by == "Kabag Ops"
 
-    for text, agency, due in (
-        ("KPU melaporkan kekurangan surat suara Mahakam Ulu", kpu, 3),
-        ("Polda menyiapkan pengamanan gudang logistik", polda, 10),
+    problem = problem_report(
+        user=make_user(Role.LOGISTICS_OFFICER, "64.11"),
+        region=Region.objects.filter(parent_id="64.11.01").order_by("code").first(),
+        kind=Problem.Kind.SHORTAGE,
+        description="Surat suara kurang 120 lembar.",
+        quantity=120,
+    )
+    page.reload()
+    for text, agency, due, links in (
+        ("KPU melaporkan kekurangan surat suara Mahakam Ulu", kpu, 3, True),
+        ("Polda menyiapkan pengamanan gudang logistik", polda, 10, False),
     ):
         page.fill("#id_text", text)
         page.select_option("#id_responsible_agency", str(agency.pk))
         page.fill(
             "#id_due_on", (first.local_start.date() + datetime.timedelta(days=due)).isoformat()
         )
+        if links:
+            page.select_option("#id_problem", str(problem.pk))
+            page.select_option("#id_area", "64.11")
         page.click("text=Simpan keputusan")
         assert "Keputusan dicatat." in page.inner_text(".messages")
     assert Decision.objects.filter(meeting=first).count() == 2
+    linked = page.locator("#keputusan .decision-link.problem a")
+    assert "Kekurangan" in linked.inner_text()
+    linked.click()
+    assert "KPU melaporkan kekurangan surat suara Mahakam Ulu" in page.inner_text(
+        "#related-decisions"
+    )
+    page.go_back()
 
     # The next Monday's occurrence shows both, carried over, and updates one.
     nxt = Meeting.objects.order_by("starts_at")[1]
