@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from openpyxl import load_workbook
 
-from desk.models import Agency, Region, Role, RoleAssignment
+from desk.models import Agency, Region, Role
 from logistics import services as logistics
 from logistics.models import Problem
 from meetings import services
@@ -292,8 +292,6 @@ def test_report_page_lists_decisions_only_for_meeting_readers(
     pamekasan = Agency.objects.create(
         region=Region.objects.get(code="35.28"), kind=Agency.Kind.BAWASLU, name="Bawaslu Pamekasan"
     )
-    officer.refresh_from_db()
-    RoleAssignment.objects.filter(user=officer).update(agency=targets["report"].office)
     report_reroute(
         report=targets["report"], user=officer, office=pamekasan, reason="Terlapor di Pamekasan"
     )
