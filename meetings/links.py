@@ -153,16 +153,25 @@ def attach(user, decisions) -> list[Decision]:
     return decisions
 
 
-def decisions_about(user, *, report=None, problem=None) -> list[Decision] | None:
-    """The decisions following up this report or problem that ``user`` may
-    read (the caller has already checked the user may read the target);
-    None for a user who reads no desk's meetings at all."""
+def decisions_about(user, *, report=None, problem=None, handler=False) -> list[Decision] | None:
+    """The decisions following up this report or problem, for its page (the
+    caller has checked the user may read it): those of desks whose meetings
+    the user reads, and all of them for the ``handler`` (an officer of the
+    owning Bawaslu office, a logistics officer of the problem's area: the
+    one the decisions ask to act). Each has ``meeting_visible``. None for a
+    user who is neither a meeting reader nor the handler."""
     scope = scope_for(user, READ_ROLES)
-    if scope.is_empty:
+    if scope.is_empty and not handler:
         return None
     about = Q(report=report) if report is not None else Q(problem=problem)
-    return list(
-        scope.filter(Decision.objects.filter(about))
-        .select_related("meeting__region", "responsible_agency", "responsible_person")
-        .order_by("due_on", "id")
+    decisions = Decision.objects.filter(about)
+    if not handler:
+        decisions = scope.filter(decisions)
+    decisions = list(
+        decisions.select_related(
+            "meeting__region", "responsible_agency", "responsible_person"
+        ).order_by("due_on", "id")
     )
+    for decision in decisions:
+        decision.meeting_visible = scope.contains(decision.region_id)
+    return decisions

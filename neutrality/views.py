@@ -294,7 +294,7 @@ def detail(request, pk):
             "reroute_form": RerouteForm() if may_act else None,
             "evidence_form": EvidenceForm() if may_act else None,
             "officers": _office_officers({report.office_id}) if may_act else [],
-            "related_decisions": decisions_about(request.user, report=report),
+            "related_decisions": decisions_about(request.user, report=report, handler=may_act),
         },
     )
 

@@ -265,7 +265,7 @@ def test_link_shows_only_to_users_who_may_read_both(
         assert client.get("/api/v1/meeting-decisions/").status_code == 200
 
 
-def test_report_page_lists_decisions_only_for_meeting_readers(
+def test_report_page_lists_decisions_for_meeting_readers_and_the_handling_office(
     client, make_user, kaltim_desk, kaltim_directory, meeting, targets
 ):
     services.decision_record(
@@ -276,13 +276,21 @@ def test_report_page_lists_decisions_only_for_meeting_readers(
         due_on=datetime.date(2024, 11, 8),
         report=targets["report"],
     )
-    # A Bawaslu officer reads the report but no desk's meetings.
-    officer = make_user(Role.BAWASLU_OFFICER, "64.11", username="mahulu.bawaslu")
-    client.force_login(officer)
+    # The provincial Bawaslu reads the report but neither handles it nor
+    # reads any desk's meetings: no decisions.
+    province_officer = make_user(Role.BAWASLU_OFFICER, "64", username="kaltim.bawaslu")
+    client.force_login(province_officer)
     page = client.get(targets["report"].get_absolute_url())
     assert page.status_code == 200
     assert "related-decisions" not in page.content.decode()
     assert "Bawaslu mengklarifikasi kasus" not in page.content.decode()
+    # The office handling it (Mahakam Ulu) is the one the decision asks to
+    # act: it sees the decision, without a link to a meeting it cannot read.
+    officer = make_user(Role.BAWASLU_OFFICER, "64.11", username="mahulu.bawaslu")
+    client.force_login(officer)
+    page = client.get(targets["report"].get_absolute_url()).content.decode()
+    assert "Bawaslu mengklarifikasi kasus" in page
+    assert meeting.get_absolute_url() not in page
     # The desk's staff reads both.
     client.force_login(kaltim_desk)
     page = client.get(targets["report"].get_absolute_url()).content.decode()
