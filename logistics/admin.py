@@ -52,7 +52,8 @@ class ImportJobAdmin(admin.ModelAdmin):
     def has_module_permission(self, request):
         return request.user.is_superuser
 
-    has_view_permission = has_module_permission
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from logistics.models import Item, Problem
+from logistics.models import Item, Problem, counts_problem
 
 
 class ImportForm(forms.Form):
@@ -16,8 +16,19 @@ class ImportForm(forms.Form):
 
 class CountsForm(forms.Form):
     tps = forms.IntegerField(label=_("Jumlah TPS"), min_value=0, max_value=1000)
-    dpt_governor = forms.IntegerField(label=_("DPT pemilihan gubernur"), min_value=0)
-    dpt_local = forms.IntegerField(label=_("DPT pemilihan bupati/wali kota"), min_value=0)
+    dpt_governor = forms.IntegerField(
+        label=_("DPT pemilihan gubernur"), min_value=0, max_value=1000 * 800
+    )
+    dpt_local = forms.IntegerField(
+        label=_("DPT pemilihan bupati/wali kota"), min_value=0, max_value=1000 * 800
+    )
+
+    def clean(self):
+        data = super().clean()
+        problem = counts_problem(data.get("tps"), data.get("dpt_governor"), data.get("dpt_local"))
+        if problem:
+            raise forms.ValidationError(problem)
+        return data
 
 
 class ProblemForm(forms.ModelForm):

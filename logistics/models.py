@@ -95,6 +95,25 @@ class Item(models.Model):
         return math.ceil(factor) if tps else 0
 
 
+# The law's ceiling of voters per TPS (UU Pilkada allows 800; KPU's policy
+# for 2024 was 600): a DPT above TPS × this is a typing error.
+MAX_VOTERS_PER_TPS = 800
+
+
+def counts_problem(tps, dpt_governor, dpt_local) -> str | None:
+    """Why a desa's TPS and DPT cannot be right, or None."""
+    if None in (tps, dpt_governor, dpt_local):
+        return None
+    limit = getattr(settings, "LOGISTICS_MAX_VOTERS_PER_TPS", MAX_VOTERS_PER_TPS)
+    if max(dpt_governor, dpt_local) > tps * limit:
+        return _(
+            "DPT %(dpt)s tidak mungkin untuk %(tps)s TPS (paling banyak %(limit)s pemilih per TPS)."
+        ) % {"dpt": max(dpt_governor, dpt_local), "tps": tps, "limit": limit}
+    if tps and not (dpt_governor or dpt_local):
+        return _("Desa dengan TPS harus memiliki DPT.")
+    return None
+
+
 class Village(models.Model):
     """A desa/kelurahan's TPS and voters, and whether all its items arrived."""
 

@@ -4,7 +4,7 @@ above the kecamatan never touches Village or Delivery rows."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -137,8 +137,16 @@ def dashboard(*, scope: Scope, region: Region | None) -> dict:
             for r in child_rows.select_related("region")
         ]
     else:
+        open_here = dict(
+            Problem.objects.exclude(status=Problem.Status.RESOLVED)
+            .filter(region__parent_id=region.code)
+            .values_list("region_id")
+            .annotate(n=Count("id"))
+        )
         children = [
-            Row(v.region_id, v.region.name, 1, int(v.complete), 0, v.tps)
+            Row(
+                v.region_id, v.region.name, 1, int(v.complete), open_here.get(v.region_id, 0), v.tps
+            )
             for v in Village.objects.filter(district_id=region.code).select_related("region")
         ]
     child_codes = [c.code for c in children]

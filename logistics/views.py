@@ -71,9 +71,11 @@ def export(request, code=None, fmt="csv"):
     scope = view_scope(request.user)
     if scope.is_empty:
         raise Http404
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
     region = _region_or_404(request.user, code) if code else None
     if region is not None and region.level == Region.Level.VILLAGE:
-        raise Http404
+        return _village_export(region, fmt)
     data = selectors.dashboard(scope=scope, region=region)
     rows = [
         [c.code, c.name, c.desa_count, c.desa_complete, c.percent, c.open_problems]
@@ -90,6 +92,42 @@ def export(request, code=None, fmt="csv"):
             f"{name}.xlsx", ("wilayah", EXPORT_HEADER, rows), ("barang", item_header, items)
         )
     return csv_response(f"{name}.csv", (EXPORT_HEADER, rows), (item_header, items), delimiter=";")
+
+
+VILLAGE_HEADER = [
+    "barang",
+    "nama",
+    "kebutuhan",
+    "tahap",
+    "dikirim",
+    "diterima",
+    "rusak",
+    "lengkap",
+    "diperbarui",
+]
+
+
+def _village_export(region: Region, fmt: str):
+    """One desa: its items, stage and quantities."""
+    data = selectors.village_page(region=region)
+    rows = [
+        [
+            d.item.code,
+            d.item.name,
+            d.required,
+            d.get_stage_display(),
+            d.sent,
+            d.received,
+            d.damaged,
+            _("ya") if d.complete else _("tidak"),
+            d.updated_at.isoformat() if d.updated_at else "",
+        ]
+        for d in data["deliveries"]
+    ]
+    name = f"logistik-{region.code}"
+    if fmt == "xlsx":
+        return xlsx_response(f"{name}.xlsx", ("barang", VILLAGE_HEADER, rows))
+    return csv_response(f"{name}.csv", (VILLAGE_HEADER, rows), delimiter=";")
 
 
 def _rows_from_post(post, villages: list[str], items: list[Item]) -> list[tuple]:
@@ -303,6 +341,6 @@ def problem_detail(request, pk):
             "events": problem.events.select_related("user"),
             "form": form,
             "can_edit": can_edit,
-            "related_decisions": decisions_about(request.user, problem=problem),
+            "related_decisions": decisions_about(request.user, problem=problem, handler=can_edit),
         },
     )

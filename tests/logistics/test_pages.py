@@ -28,14 +28,15 @@ def sulbar_counts(db):
 # The request's savepoint and release (2), session and user (2), scope
 # assignments (1), the rounds (1), children rollups (or a kecamatan's desa)
 # (1), item totals (1), items (1), progress points (1), open problems (1);
-# below national also the region (1), its own rollup (1), the breadcrumb (1).
+# below national also the region (1), its own rollup (1), the breadcrumb (1);
+# a kecamatan also its desa's open problems (1).
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
         ("/logistics/nasional/", 11),
         ("/logistics/wilayah/64/", 14),
         ("/logistics/wilayah/64.11/", 14),
-        ("/logistics/wilayah/64.11.01/", 14),
+        ("/logistics/wilayah/64.11.01/", 15),
     ],
 )
 def test_dashboard_query_count_is_constant(
@@ -112,6 +113,21 @@ def test_village_form_saves_with_history(client, mahulu, kaltim_logistik):
         f"/logistics/desa/{code}/ubah/", {"tps": "5", "dpt_governor": "900", "dpt_local": "-1"}
     )
     assert response.status_code == 200  # form error, nothing saved
+    # Impossible counts: no TPS for 6,006 voters (it would make the desa
+    # "complete" with nothing delivered), more voters than the law allows per
+    # TPS, a number beyond any desa; each a message, nothing saved.
+    for tps, dpt, message in (
+        ("0", "6006", "tidak mungkin untuk 0 TPS"),
+        ("2", "5000", "paling banyak 800 pemilih per TPS"),
+        ("2", "3000000000", "800000"),
+        ("3", "0", "Desa dengan TPS harus memiliki DPT"),
+    ):
+        response = client.post(
+            f"/logistics/desa/{code}/ubah/", {"tps": tps, "dpt_governor": dpt, "dpt_local": dpt}
+        )
+        assert response.status_code == 200
+        assert message in response.content.decode(), message
+        assert Village.objects.get(pk=code).tps == 2
     client.post(
         f"/logistics/desa/{code}/ubah/", {"tps": "5", "dpt_governor": "900", "dpt_local": "900"}
     )
@@ -152,10 +168,10 @@ def test_problem_lifecycle_and_counts_up_the_hierarchy(
     problem = Problem.objects.get()
     assert response.url == problem.get_absolute_url()
     assert AreaRollup.objects.get(region_id="64").open_problems == 1
-    # A logistics officer reads no desk's meetings: no decisions section;
-    # the Sekda does (tests/meetings/test_links.py covers its content).
+    # The logistics officer handling it and the Sekda (a meeting reader) see
+    # the decisions section (tests/meetings/test_links.py covers its content).
     page = client.get(problem.get_absolute_url()).content.decode()
-    assert "Keputusan rapat terkait" not in page
+    assert "Belum ada keputusan rapat tentang masalah ini." in page
     client.force_login(kaltim_sekda)
     page = client.get(problem.get_absolute_url()).content.decode()
     assert "Belum ada keputusan rapat tentang masalah ini." in page
@@ -179,6 +195,36 @@ def test_exports(client, mahulu, kaltim_sekda):
     assert "64.11.01" in response.content.decode("utf-8-sig")
     response = client.get("/logistics/wilayah/64/export.xlsx")
     assert response.content[:2] == b"PK"
+    # One desa: its items.
+    response = client.get(f"/logistics/wilayah/{mahulu[0]}/export.csv")
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    assert text.startswith("barang;nama;kebutuhan;tahap") and "surat-suara" in text
+    assert client.get(f"/logistics/wilayah/{mahulu[0]}/export.xlsx").content[:2] == b"PK"
+    # Only the formats it makes.
+    for fmt in ("pdf", "json"):
+        assert client.get(f"/logistics/wilayah/64.11/export.{fmt}").status_code == 404
+
+
+def test_kecamatan_lists_open_problems_per_desa(client, mahulu, kaltim_logistik, kaltim_sekda):
+    from desk.models import Region
+
+    services.problem_report(
+        user=kaltim_logistik,
+        region=Region.objects.get(code=mahulu[0]),
+        kind=Problem.Kind.ACCESS,
+        description="Longboat tertahan.",
+    )
+    client.force_login(kaltim_sekda)
+    text = client.get(f"/logistics/wilayah/{mahulu[0][:8]}/export.csv").content.decode("utf-8-sig")
+    row = next(line for line in text.splitlines() if line.startswith(mahulu[0]))
+    assert row.endswith(";1")
+
+
+def test_import_job_admin_opens(client, make_user):
+    admin = make_user(username="root", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    assert client.get("/admin/logistics/importjob/").status_code == 200
 
 
 def test_bulk_api_is_idempotent_and_all_or_nothing(client, mahulu, kaltim_logistik, sulbar_viewer):
