@@ -7,6 +7,7 @@ import random
 from django.db.models import Q
 
 from desk.models import Region, Role
+from desk.scope import Scope
 from logistics import services
 from logistics.models import DeliveryEvent, Problem, Stage, Village
 
@@ -29,12 +30,12 @@ def seed(*, desks: dict, election_round) -> str:
         dpt = tps * rng.randint(180, 560)
         counts[code] = (tps, dpt, dpt)
     services.villages_set_counts(counts)
-    officer = None
+    # Each province's data is entered by its own KPU logistics officer.
+    officers = {}
     for desk in desks.values():
-        for user in desk.users.values():
-            if user.role_assignments.filter(role=Role.LOGISTICS_OFFICER).exists():
-                officer = user
-    from desk.scope import Scope
+        officer = desk.users.get(Role.LOGISTICS_OFFICER)
+        if officer is not None and desk.region.code in DEMO_PROVINCES:
+            officers[desk.region.code] = officer
 
     rows, line = [], 0
     for village in Village.objects.filter(pk__in=villages).prefetch_related("deliveries__item"):
@@ -46,9 +47,14 @@ def seed(*, desks: dict, election_round) -> str:
             line += 1
             received = d.required if stage >= Stage.PPK else 0
             rows.append((line, village.pk, d.item.code, stage, d.required, received, 0, ""))
-    services.deliveries_update(
-        rows, user=officer, scope=Scope(True, ()), source=DeliveryEvent.Source.IMPORT
-    )
+    for province in DEMO_PROVINCES:
+        mine = [r for r in rows if r[1].startswith(province + ".")]
+        services.deliveries_update(
+            mine,
+            user=officers.get(province),
+            scope=Scope(False, (province,)),
+            source=DeliveryEvent.Source.IMPORT,
+        )
     samples = [
         (
             "64.02",
@@ -61,5 +67,6 @@ def seed(*, desks: dict, election_round) -> str:
     for prefix, kind, text in samples:
         region = Region.objects.filter(code__startswith=prefix + ".", level="village").first()
         if region:
+            officer = officers.get(prefix[:2])
             services.problem_report(user=officer, region=region, kind=kind, description=text)
     return f"logistics: {len(counts)} desa, {len(rows)} distribusi, {len(samples)} masalah"

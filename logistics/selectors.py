@@ -77,7 +77,8 @@ def _chart(points: list[tuple[datetime.date, int, int]]) -> dict | None:
     if not points:
         return None
     points = points[-60:]
-    width, height, pad = 600, 160, 24
+    # A 400-unit-wide drawing: on a 375 px phone its 12-unit labels stay readable.
+    width, height, pad = 400, 150, 40
     first, last = points[0][0], points[-1][0]
     span = max((last - first).days, 1)
     coords, dots = [], []
@@ -95,6 +96,7 @@ def _chart(points: list[tuple[datetime.date, int, int]]) -> dict | None:
         "first": first,
         "last": last,
         "last_percent": int(100 * points[-1][2] / points[-1][1]) if points[-1][1] else 0,
+        "label_y": height - 6,
         "top": pad,
         "bottom": height - pad,
         "right": width - pad,

@@ -306,6 +306,16 @@ def problem_new(request, code):
     )
 
 
+def _labelled(events):
+    """Problem events with their statuses in words."""
+    labels = dict(Problem.Status.choices)
+    events = list(events)
+    for event in events:
+        event.before_label = labels.get(event.status_before, "—")
+        event.after_label = labels.get(event.status_after, event.status_after)
+    return events
+
+
 @login_required
 def problem_detail(request, pk):
     problem = get_in_scope_or_404(
@@ -338,7 +348,7 @@ def problem_detail(request, pk):
         "logistics/problem_detail.html",
         {
             "problem": problem,
-            "events": problem.events.select_related("user"),
+            "events": _labelled(problem.events.select_related("user")),
             "form": form,
             "can_edit": can_edit,
             "related_decisions": decisions_about(request.user, problem=problem, handler=can_edit),

@@ -3,6 +3,7 @@
 import io
 
 import openpyxl
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from logistics import services
@@ -96,6 +97,7 @@ def test_file_over_the_cap_is_refused(client, mahulu, kaltim_logistik, settings)
     assert not ImportJob.objects.exists()
 
 
+@pytest.mark.worker
 def test_large_import_runs_on_a_real_celery_worker_with_progress(live_db, make_user, settings):
     """Above the inline size the job is queued after commit and a real Celery
     worker (Redis broker, this test database) validates, applies and records

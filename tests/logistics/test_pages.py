@@ -182,6 +182,8 @@ def test_problem_lifecycle_and_counts_up_the_hierarchy(
     client.post(problem.get_absolute_url(), {"status": "resolved", "note": "tiba H-2"})
     problem.refresh_from_db()
     assert problem.status == "resolved" and problem.events.count() == 3
+    page = client.get(problem.get_absolute_url()).content.decode()
+    assert "Sedang ditangani → Selesai" in page and "tiba H-2" in page
     assert AreaRollup.objects.get(region_id="64").open_problems == 0
     client.force_login(kaltim_sekda)
     assert client.get(problem.get_absolute_url()).status_code == 200
