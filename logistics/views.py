@@ -130,30 +130,55 @@ def _village_export(region: Region, fmt: str):
     return csv_response(f"{name}.csv", (VILLAGE_HEADER, rows), delimiter=";")
 
 
-def _rows_from_post(post, villages: list[str], items: list[Item]) -> list[tuple]:
-    rows, line = [], 0
-    for code in villages:
-        for item in items:
-            key = f"{code}-{item.code}"
-            if f"{key}-stage" not in post:
-                continue
-            line += 1
-            rows.append(
-                (
-                    line,
-                    code,
-                    item.code,
-                    post.get(f"{key}-stage"),
-                    post.get(f"{key}-sent"),
-                    post.get(f"{key}-received"),
-                    post.get(f"{key}-damaged"),
-                    post.get(f"{key}-reason", ""),
-                )
+FIELDS = ("stage", "sent", "received", "damaged")
+
+
+def _state(delivery: Delivery) -> str:
+    """What a form row showed when the page was opened (its hidden ``-was``)."""
+    return ",".join(str(getattr(delivery, name)) for name in FIELDS)
+
+
+def _form_rows(request, deliveries: list[Delivery], label) -> tuple[list, list, list[str]]:
+    """The rows of a desa or kecamatan form the user changed, their labels,
+    and conflicts: rows someone else changed since the page was opened (the
+    form would silently undo their change). Unchanged rows are not sent, so
+    they cannot overwrite anything. Typed values are kept on the deliveries
+    for the re-rendered form."""
+    post = request.POST
+    rows, labels, conflicts = [], [], []
+    for d in deliveries:
+        key = f"{d.village_id}-{d.item.code}"
+        if f"{key}-stage" not in post:
+            continue
+        typed = [post.get(f"{key}-{name}", "") for name in FIELDS]
+        reason = post.get(f"{key}-reason", "")
+        was = post.get(f"{key}-was", _state(d))
+        if ",".join(v.strip() for v in typed) == was and not reason.strip():
+            continue
+        if was != _state(d):
+            conflicts.append(
+                _("%(what)s diubah orang lain sejak halaman ini dibuka; periksa lalu simpan lagi.")
+                % {"what": label(d)}
             )
-    return rows
+        rows.append((len(rows) + 1, d.village_id, d.item.code, *typed, reason))
+        labels.append(label(d))
+        d.was = _state(d)
+        d.reason = reason
+        for name, value in zip(FIELDS, typed, strict=True):
+            setattr(d, name, int(value) if value.strip().isdigit() else value)
+    return rows, labels, conflicts
 
 
-def _apply_form(request, rows, labels) -> bool:
+def _apply_form(request, deliveries: list[Delivery], label) -> bool:
+    """Save the changed rows of a form, all or none; messages say what happened."""
+    rows, labels, conflicts = _form_rows(request, deliveries, label)
+    for conflict in conflicts:
+        messages.error(request, conflict)
+    if conflicts:
+        return False
+    if not rows:
+        messages.info(request, _("Tidak ada yang berubah."))
+        return True
     try:
         services.deliveries_update(
             rows,
@@ -165,6 +190,7 @@ def _apply_form(request, rows, labels) -> bool:
         for err in exc.rows:
             messages.error(request, f"{labels[err.line - 1]}: {err.message}")
         return False
+    messages.success(request, _("Distribusi disimpan (%(n)s baris berubah).") % {"n": len(rows)})
     return True
 
 
@@ -183,6 +209,8 @@ def village_edit(request, code):
     deliveries = list(
         Delivery.objects.filter(village_id=code).select_related("item").order_by("item__order")
     )
+    for d in deliveries:
+        d.was = _state(d)
     if request.method == "POST":
         if "tps" in request.POST:
             if counts.is_valid():
@@ -190,12 +218,8 @@ def village_edit(request, code):
                 services.villages_set_counts({code: (d["tps"], d["dpt_governor"], d["dpt_local"])})
                 messages.success(request, _("Jumlah TPS dan DPT disimpan."))
                 return redirect("logistics:village_edit", code)
-        else:
-            items = [d.item for d in deliveries]
-            rows = _rows_from_post(request.POST, [code], items)
-            if _apply_form(request, rows, [i.name for i in items]):
-                messages.success(request, _("Distribusi desa disimpan."))
-                return redirect("logistics:area", code)
+        elif _apply_form(request, deliveries, lambda d: d.item.name):
+            return redirect("logistics:area", code)
     return render(
         request,
         "logistics/village_edit.html",
@@ -212,20 +236,15 @@ def district_edit(request, code):
     item = next((i for i in items if i.code == request.GET.get("item")), items[0])
     deliveries = list(
         Delivery.objects.filter(village__district_id=code, item=item)
-        .select_related("village__region")
+        .select_related("village__region", "item")
         .order_by("village_id")
     )
-    if request.method == "POST":
-        villages = [d.village_id for d in deliveries]
-        rows = _rows_from_post(request.POST, villages, [item])
-        labels = [
-            d.village.region.name
-            for d in deliveries
-            if f"{d.village_id}-{item.code}-stage" in request.POST
-        ]
-        if _apply_form(request, rows, labels):
-            messages.success(request, _("Distribusi kecamatan disimpan."))
-            return redirect("logistics:area", code)
+    for d in deliveries:
+        d.was = _state(d)
+    if request.method == "POST" and _apply_form(
+        request, deliveries, lambda d: d.village.region.name
+    ):
+        return redirect("logistics:area", code)
     return render(
         request,
         "logistics/district_edit.html",

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from desk.models import Role
 from desk.scope import Scope
 from logistics import services
-from logistics.models import DeliveryEvent, Problem, Village
+from logistics.models import Delivery, DeliveryEvent, Problem, Village
 from tests.logistics.conftest import complete_rows
 
 
@@ -153,6 +153,58 @@ def test_district_form_updates_every_desa(client, mahulu, kaltim_logistik):
     response = client.post("/logistics/kecamatan/64.11.01/ubah/?item=tinta", data)
     assert response.status_code == 302
     assert DeliveryEvent.objects.count() == len(codes)
+
+
+def form_data(page: str) -> dict:
+    """Every input and selected option of a rendered form, as a browser sends them."""
+    import re
+
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    for name, value in re.findall(r'<input type="number"[^>]*name="([^"]+)" value="([^"]*)"', page):
+        data[name] = value
+    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        data[name] = re.search(r'<option value="([^"]*)" selected', body).group(1)
+    data.pop("csrfmiddlewaretoken", None)
+    return data
+
+
+def test_kecamatan_table_never_undoes_a_change_made_meanwhile(client, mahulu, kaltim_logistik):
+    """The officer opens the table; the KPU system then pushes a change for
+    one desa; the officer saves an edit of another desa: only that one is
+    written. Editing the desa changed meanwhile is refused as a conflict."""
+    from tests.logistics.conftest import villages_of
+
+    first, second = villages_of("64.11.01", 2)
+    client.force_login(kaltim_logistik)
+    url = "/logistics/kecamatan/64.11.01/ubah/?item=segel"
+    data = form_data(client.get(url).content.decode())
+    services.deliveries_update(
+        [(1, first, "segel", 2, 4, 4, 1, "")],
+        user=kaltim_logistik,
+        scope=Scope(True, ()),
+        source="api",
+    )
+    data.update({f"{second}-segel-stage": "2", f"{second}-segel-sent": "4"})
+    response = client.post(url, data, follow=True)
+    assert "1 baris berubah" in response.content.decode()
+    first_row = Delivery.objects.get(village_id=first, item__code="segel")
+    assert (first_row.stage, first_row.damaged) == (2, 1)  # the API's change stands
+    assert Delivery.objects.get(village_id=second, item__code="segel").sent == 4
+
+    # Editing the first desa from the stale page is a conflict: nothing saved,
+    # the typed values stay in the form.
+    data.update({f"{first}-segel-stage": "3", f"{first}-segel-sent": "7"})
+    data.update({f"{second}-segel-sent": "5"})
+    response = client.post(url, data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "diubah orang lain sejak halaman ini dibuka" in page
+    assert f'name="{first}-segel-sent" value="7"' in page
+    assert Delivery.objects.get(village_id=second, item__code="segel").sent == 4
+    # Saving again from the re-rendered form (now knowing the change) works.
+    response = client.post(url, form_data(page), follow=True)
+    assert "2 baris berubah" in response.content.decode()
+    assert Delivery.objects.get(village_id=first, item__code="segel").sent == 7
 
 
 def test_problem_lifecycle_and_counts_up_the_hierarchy(
