@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from desk.models import Region
 
@@ -351,7 +352,7 @@ class Problem(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Terbuka")
         HANDLED = "handled", _("Sedang ditangani")
-        RESOLVED = "resolved", _("Selesai")
+        RESOLVED = "resolved", pgettext_lazy("masalah", "Selesai")
 
     region = models.ForeignKey(
         Region, verbose_name=_("wilayah"), on_delete=models.PROTECT, related_name="+"

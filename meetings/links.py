@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from desk.models import Region
 from desk.scope import Scope, scope_for
@@ -91,9 +91,9 @@ def check(user, region_code: str, *, report=None, problem=None, area=None) -> di
     return errors
 
 
-REPORT_LABEL = gettext_lazy("Laporan netralitas ASN")
-PROBLEM_LABEL = gettext_lazy("Masalah logistik")
-AREA_LABEL = gettext_lazy("Wilayah")
+REPORT_LABEL = pgettext_lazy("tautan keputusan", "Laporan netralitas ASN")
+PROBLEM_LABEL = pgettext_lazy("tautan keputusan", "Masalah logistik")
+AREA_LABEL = pgettext_lazy("tautan keputusan", "Wilayah")
 
 
 def report_text(report: Report) -> str:

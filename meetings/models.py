@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from desk.models import Agency, Person, Region
 
@@ -239,7 +240,7 @@ class Decision(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Terbuka")
         IN_PROGRESS = "in_progress", _("Sedang dikerjakan")
-        DONE = "done", _("Selesai")
+        DONE = "done", pgettext_lazy("keputusan", "Selesai")
         DROPPED = "dropped", _("Dibatalkan")
 
     OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
