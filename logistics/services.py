@@ -167,7 +167,22 @@ def deliveries_validate(
     return clean, errors, districts
 
 
+# Temporary tables of one update, in the session of the writer: the checked
+# rows; what the write leaves for the rollups (per kecamatan and item, the
+# change of each sum; the desa whose completeness may have flipped).
 STAGING = "lgx_stage"
+ITEM_DELTAS = "lgx_item_delta"
+FLIPPED = "lgx_flipped"
+CHANGED = (
+    "(d.stage <> s.stage OR d.sent <> s.sent OR d.received <> s.received OR d.damaged <> s.damaged)"
+)
+
+
+def _bulk_settings(cursor) -> None:
+    # A national file joins 837,620 rows with as many and keeps the changed
+    # ones for the history and the rollups: with the default 4 MB that spills
+    # to disk (the write took 40 % longer). Local to the transaction.
+    cursor.execute("SET LOCAL work_mem = '128MB'")
 
 
 def _stage_rows(cursor, clean: list[tuple]) -> None:
@@ -196,6 +211,172 @@ def _stage_rows(cursor, clean: list[tuple]) -> None:
         cursor.executemany(f"INSERT INTO {STAGING} VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", clean)
 
 
+# What can be wrong with a checked row given the current state (read under
+# the area locks): no such (desa, item), the stage moving back without a
+# reason, an implausible quantity sent. NULL when none.
+STATE_PROBLEM = """CASE WHEN d.id IS NULL THEN 'unknown'
+                        WHEN s.stage < d.stage AND s.reason = '' THEN 'backward'
+                        WHEN s.sent > 2 * d.required AND s.sent > d.required + 100
+                        THEN 'implausible' END"""
+
+
+def _state_problems(bad: list[tuple[int, str]]) -> RowsRejected:
+    messages = {
+        "unknown": _("kode desa tidak dikenal, belum disiapkan, atau di luar wilayah Anda"),
+        "backward": _("tahap mundur; isi kolom alasan untuk koreksi"),
+        "implausible": _("jumlah dikirim tidak wajar (lebih dari dua kali kebutuhan)"),
+    }
+    return RowsRejected([RowError(line, messages[code]) for line, code in bad])
+
+
+def _write_staged(cursor, params: dict) -> int:
+    """PostgreSQL, one statement: join the staged rows to the delivery rows
+    once; if any row is wrong for the current state, change nothing and
+    report it (RowsRejected); else update every changed delivery, write its
+    history row and leave the rollup changes in ITEM_DELTAS and FLIPPED.
+    RETURNING gives the new values, so the old ones come from the join (read
+    under the area locks: no other writer changes these rows)."""
+    for table, columns in (
+        (
+            ITEM_DELTAS,
+            "region_id varchar(13), item_id bigint, sent bigint, received bigint, "
+            "damaged bigint, desa_complete integer",
+        ),
+        (FLIPPED, "village_id varchar(13)"),
+    ):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TEMP TABLE {table} ({columns})")
+    cursor.execute(
+        f"""
+        WITH x AS MATERIALIZED (
+            SELECT s.line, d.id, d.village_id, d.item_id, d.required,
+                   d.stage AS stage_before, d.sent AS sent_before,
+                   d.received AS received_before, d.damaged AS damaged_before,
+                   d.complete AS complete_before,
+                   s.stage, s.sent, s.received, s.damaged, s.reason, {STATE_PROBLEM} AS bad
+            FROM {STAGING} s LEFT JOIN logistics_delivery d
+                 ON d.village_id = s.village_id AND d.item_id = s.item_id
+            WHERE {CHANGED} OR {STATE_PROBLEM} IS NOT NULL
+        ), changed AS (
+            UPDATE logistics_delivery d SET stage = x.stage, sent = x.sent,
+                received = x.received, damaged = x.damaged, updated_at = %(now)s,
+                updated_by_id = %(user)s,
+                complete = (x.required = 0 OR
+                    (x.stage = 4 AND x.received - x.damaged >= x.required))
+            FROM x
+            WHERE d.id = x.id AND NOT EXISTS (SELECT FROM x WHERE bad IS NOT NULL)
+            RETURNING x.*, d.complete AS complete_after
+        ), history AS (
+            INSERT INTO logistics_deliveryevent
+                (delivery_id, at, user_id, source, job_id, stage_before, stage_after,
+                 sent_before, sent_after, received_before, received_after,
+                 damaged_before, damaged_after, reason)
+            SELECT id, %(now)s, %(user)s, %(source)s, %(job)s, stage_before, stage,
+                   sent_before, sent, received_before, received, damaged_before, damaged,
+                   reason
+            FROM changed
+        ), item_deltas AS (
+            INSERT INTO {ITEM_DELTAS}
+            SELECT substr(village_id, 1, 8), item_id, SUM(sent - sent_before),
+                   SUM(received - received_before), SUM(damaged - damaged_before),
+                   SUM(complete_after::integer - complete_before::integer)
+            FROM changed GROUP BY 1, 2
+        ), flipped AS (
+            INSERT INTO {FLIPPED}
+            SELECT DISTINCT village_id FROM changed WHERE complete_after <> complete_before
+        )
+        SELECT (SELECT COUNT(*) FROM changed),
+               (SELECT array_agg(ARRAY[line::text, bad] ORDER BY line)
+                FROM x WHERE bad IS NOT NULL)
+        """,
+        params,
+    )
+    changed, bad = cursor.fetchone()
+    if bad:
+        raise _state_problems([(int(line), code) for line, code in bad])
+    return changed
+
+
+def _write_staged_portable(cursor, params: dict) -> int:
+    """SQLite (embedded mode): the same checks, then history INSERT … SELECT
+    and UPDATE … FROM."""
+    cursor.execute(
+        f"""
+        SELECT s.line, {STATE_PROBLEM} AS bad
+        FROM {STAGING} s
+        LEFT JOIN logistics_delivery d
+               ON d.village_id = s.village_id AND d.item_id = s.item_id
+        WHERE {STATE_PROBLEM} IS NOT NULL
+        ORDER BY s.line
+        """
+    )
+    bad = cursor.fetchall()
+    if bad:
+        raise _state_problems(bad)
+    cursor.execute(
+        f"""
+        INSERT INTO logistics_deliveryevent
+            (delivery_id, at, user_id, source, job_id, stage_before, stage_after,
+             sent_before, sent_after, received_before, received_after,
+             damaged_before, damaged_after, reason)
+        SELECT d.id, %(now)s, %(user)s, %(source)s, %(job)s, d.stage, s.stage, d.sent, s.sent,
+               d.received, s.received, d.damaged, s.damaged, s.reason
+        FROM {STAGING} s JOIN logistics_delivery d
+             ON d.village_id = s.village_id AND d.item_id = s.item_id
+        WHERE {CHANGED}
+        """,
+        params,
+    )
+    changed = cursor.rowcount
+    cursor.execute(
+        f"""
+        UPDATE logistics_delivery SET stage = s.stage, sent = s.sent,
+            received = s.received, damaged = s.damaged, updated_at = %(now)s,
+            updated_by_id = %(user)s,
+            complete = (logistics_delivery.required = 0 OR
+                (s.stage = 4 AND s.received - s.damaged >= logistics_delivery.required))
+        FROM {STAGING} s
+        WHERE logistics_delivery.village_id = s.village_id
+          AND logistics_delivery.item_id = s.item_id
+          AND {CHANGED.replace("d.", "logistics_delivery.")}
+        """,
+        params,
+    )
+    return changed
+
+
+def _apply_staged(cursor, districts: set[str], *, user, source: str, job) -> int:
+    """Write the rows of STAGING, checked on their own: under the area locks,
+    checks against the current state, then one history row and one update per
+    changed (desa, item), then desa flags and rollups. Returns the number
+    changed; raises RowsRejected. Call inside a transaction."""
+    rollups.lock_areas(districts)
+    params = {
+        "now": timezone.now(),
+        "user": getattr(user, "pk", None),
+        "source": source,
+        "job": job.pk if job else None,
+    }
+    if connection.vendor == "postgresql":
+        _bulk_settings(cursor)
+        changed = _write_staged(cursor, params)
+        if changed:
+            rollups.refresh_village_flags(
+                f"village_id IN (SELECT village_id FROM {FLIPPED})", [], deliveries=False
+            )
+            rollups.refresh(districts, item_deltas=ITEM_DELTAS)
+        cursor.execute(f"DROP TABLE {ITEM_DELTAS}, {FLIPPED}")
+    else:
+        changed = _write_staged_portable(cursor, params)
+        if changed:
+            rollups.refresh_village_flags(
+                f"village_id IN (SELECT village_id FROM {STAGING})", [], deliveries=False
+            )
+            rollups.refresh(districts)
+    cursor.execute(f"DROP TABLE {STAGING}")
+    return changed
+
+
 def deliveries_apply(
     clean: list[tuple],
     districts: set[str],
@@ -204,75 +385,14 @@ def deliveries_apply(
     source: str,
     job: ImportJob | None = None,
 ) -> UpdateResult:
-    """Write validated rows: checks against the current state under the area
-    locks, then one history row and one update per changed (desa, item),
-    then village flags and rollups. All or nothing: raises RowsRejected."""
+    """Write validated rows (deliveries_validate), all or nothing: raises
+    RowsRejected."""
     result = UpdateResult(rows=len(clean), districts=districts)
     if not clean:
         return result
-    now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        rollups.lock_areas(districts)
         _stage_rows(cursor, clean)
-        cursor.execute(
-            f"""
-            SELECT s.line,
-                   CASE WHEN d.id IS NULL THEN 'unknown'
-                        WHEN s.stage < d.stage AND s.reason = '' THEN 'backward'
-                        ELSE 'implausible' END
-            FROM {STAGING} s
-            LEFT JOIN logistics_delivery d
-                   ON d.village_id = s.village_id AND d.item_id = s.item_id
-            WHERE d.id IS NULL OR (s.stage < d.stage AND s.reason = '')
-               OR (s.sent > 2 * d.required AND s.sent > d.required + 100)
-            ORDER BY s.line
-            """
-        )
-        bad = cursor.fetchall()
-        if bad:
-            messages = {
-                "unknown": _("kode desa tidak dikenal, belum disiapkan, atau di luar wilayah Anda"),
-                "backward": _("tahap mundur; isi kolom alasan untuk koreksi"),
-                "implausible": _("jumlah dikirim tidak wajar (lebih dari dua kali kebutuhan)"),
-            }
-            raise RowsRejected([RowError(line, messages[code]) for line, code in bad])
-        changed = """(d.stage <> s.stage OR d.sent <> s.sent OR d.received <> s.received
-                      OR d.damaged <> s.damaged)"""
-        cursor.execute(
-            f"""
-            INSERT INTO logistics_deliveryevent
-                (delivery_id, at, user_id, source, job_id, stage_before, stage_after,
-                 sent_before, sent_after, received_before, received_after,
-                 damaged_before, damaged_after, reason)
-            SELECT d.id, %s, %s, %s, %s, d.stage, s.stage, d.sent, s.sent, d.received,
-                   s.received, d.damaged, s.damaged, s.reason
-            FROM {STAGING} s JOIN logistics_delivery d
-                 ON d.village_id = s.village_id AND d.item_id = s.item_id
-            WHERE {changed}
-            """,
-            [now, getattr(user, "pk", None), source, job.pk if job else None],
-        )
-        result.changed = cursor.rowcount
-        cursor.execute(
-            f"""
-            UPDATE logistics_delivery SET stage = s.stage, sent = s.sent,
-                received = s.received, damaged = s.damaged, updated_at = %s,
-                updated_by_id = %s,
-                complete = (logistics_delivery.required = 0 OR
-                    (s.stage = 4 AND s.received - s.damaged >= logistics_delivery.required))
-            FROM {STAGING} s
-            WHERE logistics_delivery.village_id = s.village_id
-              AND logistics_delivery.item_id = s.item_id
-              AND {changed.replace("d.", "logistics_delivery.")}
-            """,
-            [now, getattr(user, "pk", None)],
-        )
-        if result.changed:
-            rollups.refresh_village_flags(
-                f"village_id IN (SELECT village_id FROM {STAGING})", [], deliveries=False
-            )
-            rollups.refresh(districts)
-        cursor.execute(f"DROP TABLE {STAGING}")
+        result.changed = _apply_staged(cursor, districts, user=user, source=source, job=job)
     return result
 
 
