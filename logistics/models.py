@@ -171,7 +171,7 @@ class Delivery(models.Model):
     updated_at = models.DateTimeField(_("diperbarui"), null=True, blank=True)
     # Not indexed: an import rewrites the columns of a delivery row, and when
     # none of them is indexed PostgreSQL updates the row in place (HOT, with
-    # the fillfactor of migration 0003) instead of touching every index. No
+    # the fillfactor of migration 0004) instead of touching every index. No
     # database constraint either: a national import would run one referential
     # check per row at commit (Django still nulls it when a user is deleted).
     updated_by = models.ForeignKey(

@@ -1,5 +1,6 @@
-"""Many writers at once, each on its own PostgreSQL connection: afterwards
-the rollups equal a full recomputation from the village rows."""
+"""Many writers at once, each on its own PostgreSQL connection, through the
+API path and the CSV path: afterwards the rollups equal a full recomputation
+from the village rows."""
 
 import random
 import threading
@@ -48,7 +49,17 @@ def test_concurrent_updates_leave_zero_drift(live_db, make_user):
                     rows.append(
                         (line, desa, item, 4, need, received, rng.randint(0, received), "uji")
                     )
-                services.deliveries_update(rows, user=officer, scope=Scope(True, ()), source="api")
+                if rng.random() < 0.5:
+                    services.deliveries_update(
+                        rows, user=officer, scope=Scope(True, ()), source="api"
+                    )
+                else:  # the CSV path: COPY, the SQL check, the same locks
+                    data = "kode_desa;barang;tahap;dikirim;diterima;rusak;alasan\n" + "".join(
+                        ";".join(map(str, row[1:])) + "\n" for row in rows
+                    )
+                    services.deliveries_import(
+                        data.encode(), "serentak.csv", user=officer, scope=Scope(True, ())
+                    )
                 if rng.random() < 0.3:
                     services.problem_report(
                         user=officer,

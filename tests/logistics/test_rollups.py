@@ -55,6 +55,7 @@ def test_stage_moves_back_only_with_a_reason(mahulu, kaltim_logistik):
     services.deliveries_update(
         complete_rows(mahulu[:1]), user=kaltim_logistik, scope=NATION, source="form"
     )
+    assert Village.objects.get(pk=mahulu[0]).complete
     back = [(1, mahulu[0], "tinta", 2, 4, 4, 0, "")]
     try:
         services.deliveries_update(back, user=kaltim_logistik, scope=NATION, source="form")
@@ -70,6 +71,19 @@ def test_stage_moves_back_only_with_a_reason(mahulu, kaltim_logistik):
         2,
         "salah input, masih di PPK",
     )
+    assert not Village.objects.get(pk=mahulu[0]).complete
+    assert compute_drift() == []
+
+
+def test_a_missing_item_rollup_is_summed_again(mahulu, kaltim_logistik):
+    """A write moves the kecamatan item rollups by what it changed; a rollup
+    row that is not there cannot be moved, so the kecamatan is summed again
+    from its delivery rows."""
+    ItemRollup.objects.filter(region_id=mahulu[0][:8], item__code="tinta").delete()
+    assert compute_drift() != []
+    rows = complete_rows(mahulu[:1])
+    services.deliveries_update(rows, user=kaltim_logistik, scope=NATION, source="api")
+    assert ItemRollup.objects.get(region_id=mahulu[0][:8], item__code="tinta").sent > 0
     assert compute_drift() == []
 
 
