@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from desk.admin import ScopedAdmin
 from logistics import services
-from logistics.models import DeliveryEvent, ImportJob, Item, Problem
+from logistics.models import DeliveryEvent, ImportJob, Item, Problem, VillageEvent
 
 
 @admin.register(Item)
@@ -37,6 +37,18 @@ class ProblemAdmin(ScopedAdmin):
 class DeliveryEventAdmin(ScopedAdmin):
     scope_field = "delivery__village__region"
     list_display = ["at", "delivery", "source", "stage_before", "stage_after", "user"]
+    list_filter = ["source"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
+@admin.register(VillageEvent)
+class VillageEventAdmin(ScopedAdmin):
+    scope_field = "village__region"
+    list_display = ["at", "village", "source", "tps_before", "tps_after", "user"]
     list_filter = ["source"]
 
     def has_change_permission(self, request, obj=None):

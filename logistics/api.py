@@ -3,6 +3,7 @@ the dashboards as JSON, and problems."""
 
 from django.http import Http404
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from desk.models import Region
-from logistics import selectors, services
+from logistics import counts, selectors, services
 from logistics.models import DeliveryEvent, Problem
 
 
@@ -116,6 +117,68 @@ class BulkUpdateView(APIView):
         return Response({"rows": result.rows, "changed": result.changed})
 
 
+class CountsRowSerializer(serializers.Serializer):
+    desa = serializers.CharField(max_length=13)
+    tps = serializers.JSONField()
+    dpt_governor = serializers.JSONField()
+    dpt_local = serializers.JSONField()
+
+
+class CountsView(APIView):
+    """POST a list of {desa, tps, dpt_governor, dpt_local}: each desa's TPS
+    and voters, which set what it needs of every item. All or nothing, at
+    most 10,000 desa; setting the same numbers again changes nothing."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=CountsRowSerializer(many=True),
+        responses={
+            200: inline_serializer("LogisticsCountsResult", {"desa": serializers.IntegerField()})
+        },
+        operation_id="logistics_villages",
+    )
+    def post(self, request):
+        scope = selectors.edit_scope(request.user)
+        if scope.is_empty:
+            raise Http404
+        payload = request.data
+        if not isinstance(payload, list) or not payload:
+            return Response(
+                {"villages": [_("Kirim daftar desa yang tidak kosong.")]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if len(payload) > counts.MAX_ROWS:
+            return Response(
+                {
+                    "villages": [
+                        _("Paling banyak %(max)s desa per permintaan.") % {"max": counts.MAX_ROWS}
+                    ]
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        rows, errors = [], []
+        for index, raw in enumerate(payload, start=1):
+            ser = CountsRowSerializer(data=raw if isinstance(raw, dict) else {})
+            if not ser.is_valid():
+                errors.append({"index": index, "errors": ser.errors})
+                continue
+            d = ser.validated_data
+            rows.append((index, d["desa"], d["tps"], d["dpt_governor"], d["dpt_local"]))
+        if errors:
+            return Response({"rows": errors}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            written = counts.update(
+                rows, user=request.user, scope=scope, source=DeliveryEvent.Source.API
+            )
+        except services.RowsRejected as exc:
+            return Response(
+                {"rows": [{"index": r.line, "errors": [str(r.message)]} for r in exc.rows]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response({"desa": written})
+
+
 class DashboardView(APIView):
     """The dashboard numbers of an area (no code: the user's whole scope)."""
 
@@ -207,6 +270,7 @@ class ProblemListView(APIView):
 
 urlpatterns = [
     path("logistics/updates/", BulkUpdateView.as_view(), name="logistics-updates"),
+    path("logistics/villages/", CountsView.as_view(), name="logistics-villages"),
     path("logistics/dashboard/", DashboardView.as_view(), name="logistics-dashboard"),
     path(
         "logistics/dashboard/<str:code>/",

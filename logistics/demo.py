@@ -29,7 +29,7 @@ def seed(*, desks: dict, election_round) -> str:
         tps = rng.randint(2, 12)
         dpt = tps * rng.randint(180, 560)
         counts[code] = (tps, dpt, dpt)
-    services.villages_set_counts(counts)
+    services.villages_set_counts(counts, source=DeliveryEvent.Source.IMPORT)
     # Each province's data is entered by its own KPU logistics officer.
     officers = {}
     for desk in desks.values():

@@ -14,6 +14,16 @@ class ImportForm(forms.Form):
     )
 
 
+class CountsImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Berkas CSV atau XLSX"),
+        help_text=_(
+            "Kolom: kode_desa;tps;dpt_gubernur;dpt_bupati. Paling banyak 10.000 desa; "
+            "bila ada satu saja yang salah, tidak ada yang disimpan."
+        ),
+    )
+
+
 class CountsForm(forms.Form):
     tps = forms.IntegerField(label=_("Jumlah TPS"), min_value=0, max_value=1000)
     dpt_governor = forms.IntegerField(

@@ -263,6 +263,44 @@ class DeliveryEvent(models.Model):
         return f"{self.delivery} {self.stage_before}→{self.stage_after}"
 
 
+class VillageEvent(models.Model):
+    """Append-only: every change of a desa's TPS or DPT (which changes what it
+    needs of every item), who, when, before → after; ``*_before`` are null
+    when the desa's counts were first entered."""
+
+    village = models.ForeignKey(
+        Village, verbose_name=_("desa"), on_delete=models.CASCADE, related_name="events"
+    )
+    at = models.DateTimeField(_("waktu"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("oleh"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    source = models.CharField(_("sumber"), max_length=6, choices=DeliveryEvent.Source.choices)
+    tps_before = models.PositiveIntegerField(_("TPS sebelum"), null=True, blank=True)
+    tps_after = models.PositiveIntegerField(_("TPS sesudah"))
+    dpt_governor_before = models.PositiveIntegerField(
+        _("DPT gubernur sebelum"), null=True, blank=True
+    )
+    dpt_governor_after = models.PositiveIntegerField(_("DPT gubernur sesudah"))
+    dpt_local_before = models.PositiveIntegerField(
+        _("DPT bupati/wali kota sebelum"), null=True, blank=True
+    )
+    dpt_local_after = models.PositiveIntegerField(_("DPT bupati/wali kota sesudah"))
+
+    class Meta:
+        verbose_name = _("riwayat TPS/DPT")
+        verbose_name_plural = _("riwayat TPS/DPT")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.village_id} TPS {self.tps_before}→{self.tps_after}"
+
+
 class AreaRollup(models.Model):
     """Per kecamatan, kabupaten/kota and province: desa counts and problems.
     Its row is also the lock every writer of that area takes first, in code

@@ -19,6 +19,7 @@ from logistics.models import (
     Problem,
     ProgressPoint,
     Village,
+    VillageEvent,
 )
 
 VIEW_ROLES = [Role.LOGISTICS_OFFICER, Role.VIEWER, Role.DESK_STAFF, Role.ADMINISTRATOR]
@@ -245,6 +246,7 @@ def village_page(*, region: Region) -> dict:
         "delivery__item", "user"
     )[:50]
     problems = Problem.objects.filter(region=region).select_related("item")
+    count_events = VillageEvent.objects.filter(village_id=region.code).select_related("user")[:20]
     round_ = current_round()
     deadline, days_left = _deadline(round_)
     return {
@@ -252,6 +254,7 @@ def village_page(*, region: Region) -> dict:
         "village": village,
         "deliveries": deliveries,
         "events": list(events),
+        "count_events": list(count_events),
         "problems": list(problems),
         "round": round_,
         "deadline": deadline,

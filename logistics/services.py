@@ -29,6 +29,8 @@ from logistics.models import (
     ProblemEvent,
     Stage,
     Village,
+    VillageEvent,
+    counts_problem,
 )
 
 # ASCII digits only: the SQL check of CSV imports reads codes the same way.
@@ -426,12 +428,25 @@ def deliveries_update(
 # --- Desa counts -----------------------------------------------------------
 
 
-def villages_set_counts(counts: dict[str, tuple[int, int, int]]) -> int:
+def villages_set_counts(
+    counts: dict[str, tuple[int, int, int]],
+    *,
+    user=None,
+    source: str = DeliveryEvent.Source.FORM,
+) -> int:
     """Set TPS, DPT governor, DPT bupati/wali kota for desa codes, creating
-    their logistics rows and recomputing each item's required quantity.
-    Returns the number of desa written."""
+    their logistics rows and recomputing each item's required quantity; each
+    desa whose counts change gets a history row. Returns the number of desa
+    written."""
     if not counts:
         return 0
+    problems = [
+        f"{code}: {problem}"
+        for code, values in counts.items()
+        if (problem := counts_problem(*values))
+    ]
+    if problems:
+        raise ValidationError(problems[:20])
     regions = dict(
         Region.objects.filter(code__in=list(counts), level=Region.Level.VILLAGE).values_list(
             "code", "parent_id"
@@ -447,9 +462,26 @@ def villages_set_counts(counts: dict[str, tuple[int, int, int]]) -> int:
     with transaction.atomic():
         rollups.lock_areas(districts)
         existing = {v.pk: v for v in Village.objects.filter(pk__in=list(regions))}
-        new, changed = [], []
+        new, changed, events = [], [], []
+        now = timezone.now()
         for code, (tps, dpt_g, dpt_l) in counts.items():
             village = existing.get(code)
+            before = (village.tps, village.dpt_governor, village.dpt_local) if village else None
+            if before != (tps, dpt_g, dpt_l):
+                events.append(
+                    VillageEvent(
+                        village_id=code,
+                        at=now,
+                        user=user,
+                        source=source,
+                        tps_before=before[0] if before else None,
+                        dpt_governor_before=before[1] if before else None,
+                        dpt_local_before=before[2] if before else None,
+                        tps_after=tps,
+                        dpt_governor_after=dpt_g,
+                        dpt_local_after=dpt_l,
+                    )
+                )
             if village is None:
                 new.append(
                     Village(
@@ -465,6 +497,7 @@ def villages_set_counts(counts: dict[str, tuple[int, int, int]]) -> int:
                 changed.append(village)
         Village.objects.bulk_create(new, batch_size=2000)
         Village.objects.bulk_update(changed, ["tps", "dpt_governor", "dpt_local"], batch_size=2000)
+        VillageEvent.objects.bulk_create(events, batch_size=2000)
         deliveries = {
             (d.village_id, d.item_id): d
             for d in Delivery.objects.filter(village_id__in=list(regions))

@@ -14,6 +14,7 @@ urlpatterns = [
     path("kecamatan/<str:code>/ubah/", views.district_edit, name="district_edit"),
     path("wilayah/<str:code>/masalah/baru/", views.problem_new, name="problem_new"),
     path("impor/", views.import_new, name="import"),
+    path("impor/tps-dpt/", views.import_counts, name="import_counts"),
     path("impor/<int:pk>/", views.import_detail, name="import_detail"),
     path("masalah/", views.problem_list, name="problems"),
     path("masalah/<int:pk>/", views.problem_detail, name="problem"),

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from desk.exports import csv_response, xlsx_response
 from desk.models import Region
 from desk.scope import get_in_scope_or_404
-from logistics import selectors, services
-from logistics.forms import CountsForm, ImportForm, ProblemForm, ProblemStatusForm
+from logistics import counts, selectors, services
+from logistics.forms import CountsForm, CountsImportForm, ImportForm, ProblemForm, ProblemStatusForm
 from logistics.models import Delivery, DeliveryEvent, ImportJob, Item, Problem, Stage, Village
 from logistics.selectors import edit_scope, view_scope
 from meetings.links import decisions_about
@@ -215,7 +215,11 @@ def village_edit(request, code):
         if "tps" in request.POST:
             if counts.is_valid():
                 d = counts.cleaned_data
-                services.villages_set_counts({code: (d["tps"], d["dpt_governor"], d["dpt_local"])})
+                services.villages_set_counts(
+                    {code: (d["tps"], d["dpt_governor"], d["dpt_local"])},
+                    user=request.user,
+                    source=DeliveryEvent.Source.FORM,
+                )
                 messages.success(request, _("Jumlah TPS dan DPT disimpan."))
                 return redirect("logistics:village_edit", code)
         elif _apply_form(request, deliveries, lambda d: d.item.name):
@@ -272,6 +276,43 @@ def import_new(request):
             return redirect(job)
     jobs = ImportJob.objects.filter(created_by=request.user)[:10]
     return render(request, "logistics/import.html", {"form": form, "jobs": jobs})
+
+
+@login_required
+def import_counts(request):
+    """TPS and DPT of many desa from a CSV/XLSX (a kabupaten's or a
+    province's list from KPU), all or nothing, every bad row listed."""
+    scope = edit_scope(request.user)
+    if scope.is_empty:
+        raise Http404
+    form = CountsImportForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > services.MAX_IMPORT_BYTES:
+                raise services.FileRejected(_("Berkas terlalu besar."))
+            rows = counts.read(upload.read(), upload.name)
+            written = counts.update(
+                rows, user=request.user, scope=scope, source=DeliveryEvent.Source.IMPORT
+            )
+        except services.RowsRejected as exc:
+            errors = exc.rows[: services.MAX_LISTED_ERRORS]
+            messages.error(
+                request,
+                _("%(n)s baris salah; tidak ada yang disimpan.") % {"n": len(exc.rows)},
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            messages.success(request, _("TPS dan DPT %(n)s desa disimpan.") % {"n": written})
+            return redirect("logistics:import_counts")
+    return render(
+        request,
+        "logistics/import_counts.html",
+        {"form": form, "errors": errors},
+        status=400 if (errors or form.errors) else 200,
+    )
 
 
 @login_required
