@@ -62,6 +62,9 @@ class Region(models.Model):
     timezone = models.CharField(
         _("zona waktu"), max_length=16, choices=TIMEZONE_CHOICES, default="Asia/Jakarta"
     )
+    # How many desa/kelurahan lie under it (set by import_regions): the
+    # denominator of "every desa", whether or not a desa has any data yet.
+    villages = models.PositiveIntegerField(_("jumlah desa/kelurahan"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("wilayah")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection, transaction
+from django.db.models import Count
+from django.db.models.functions import Substr
 
 from desk.models import TIMEZONE_LABELS, Region
 
@@ -230,10 +232,32 @@ def import_regions(
                 bar.update(len(changed[start : start + BATCH]))
         if bar is not None:
             bar.update(stats.unchanged)
+        count_villages()
     stats.created, stats.updated = len(new), len(changed)
     # Regions dropped from the files stay: meetings and reports may point at them.
     stats.missing_from_files = len(existing)
     return stats
+
+
+def count_villages() -> None:
+    """Set each province's, kabupaten/kota's and kecamatan's number of
+    desa/kelurahan from the village rows (three GROUP BYs on the code prefix)."""
+    counts: dict[str, int] = {}
+    for length in (2, 5, 8):
+        rows = (
+            Region.objects.filter(level=Region.Level.VILLAGE)
+            .annotate(prefix=Substr("code", 1, length))
+            .values_list("prefix")
+            .annotate(n=Count("code"))
+            .order_by()
+        )
+        counts.update(rows)
+    changed = []
+    for region in Region.objects.exclude(level=Region.Level.VILLAGE).only("code", "villages"):
+        if region.villages != counts.get(region.code, 0):
+            region.villages = counts.get(region.code, 0)
+            changed.append(region)
+    Region.objects.bulk_update(changed, ["villages"], batch_size=BATCH)
 
 
 def _copy_into_regions(rows: list[tuple], bar=None) -> None:

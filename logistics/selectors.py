@@ -52,6 +52,7 @@ class Row:
     open_problems: int = 0
     tps: int = 0
     level: str = ""
+    with_data: int = 0  # desa whose TPS/DPT are entered
 
     @property
     def share(self) -> float:
@@ -128,17 +129,30 @@ def dashboard(*, scope: Scope, region: Region | None) -> dict:
     """
     round_ = current_round()
     deadline, days_left = _deadline(round_)
+    # Every child area, with or without data: one with none counts as 0 of
+    # its desa complete (Region.villages is the denominator, not the desa
+    # that happen to have rows), so an area nobody reported on is most behind.
     if region is None:
-        child_rows = AreaRollup.objects.filter(parent__isnull=True)
+        child_areas = Region.objects.filter(level=Region.Level.PROVINCE)
         if not scope.nationwide:
-            child_rows = child_rows.filter(scope.q("region"))
+            child_areas = scope.filter(child_areas, "code")
     else:
-        child_rows = AreaRollup.objects.filter(parent_id=region.code)
+        child_areas = Region.objects.filter(parent_id=region.code)
     if region is None or region.level != Region.Level.DISTRICT:
-        children = [
-            Row(r.region_id, r.region.name, r.desa_count, r.desa_complete, r.open_problems, r.tps)
-            for r in child_rows.select_related("region")
-        ]
+        children = []
+        for area in child_areas.select_related("arearollup"):
+            rollup = getattr(area, "arearollup", None)
+            children.append(
+                Row(
+                    area.code,
+                    area.name,
+                    area.villages,
+                    rollup.desa_complete if rollup else 0,
+                    rollup.open_problems if rollup else 0,
+                    rollup.tps if rollup else 0,
+                    with_data=rollup.desa_count if rollup else 0,
+                )
+            )
     else:
         open_here = dict(
             Problem.objects.exclude(status=Problem.Status.RESOLVED)
@@ -146,30 +160,41 @@ def dashboard(*, scope: Scope, region: Region | None) -> dict:
             .values_list("region_id")
             .annotate(n=Count("id"))
         )
-        children = [
-            Row(
-                v.region_id, v.region.name, 1, int(v.complete), open_here.get(v.region_id, 0), v.tps
+        children = []
+        for desa in child_areas.select_related("logistics"):
+            village = getattr(desa, "logistics", None)
+            children.append(
+                Row(
+                    desa.code,
+                    desa.name,
+                    1,
+                    int(village.complete) if village else 0,
+                    open_here.get(desa.code, 0),
+                    village.tps if village else 0,
+                    with_data=1 if village else 0,
+                )
             )
-            for v in Village.objects.filter(district_id=region.code).select_related("region")
-        ]
     child_codes = [c.code for c in children]
     if region is None:
-        total = Row("", str(_("Indonesia")), 0, 0)
+        name = _("Indonesia") if scope.nationwide else _("Wilayah Anda")
+        total = Row("", str(name), 0, 0)
         for c in children:
             total.desa_count += c.desa_count
             total.desa_complete += c.desa_complete
             total.open_problems += c.open_problems
             total.tps += c.tps
+            total.with_data += c.with_data
         item_filter = {"region_id__in": child_codes}
     else:
         own = AreaRollup.objects.filter(region_id=region.code).first()
         total = Row(
             region.code,
             region.name,
-            own.desa_count if own else 0,
+            region.villages,
             own.desa_complete if own else 0,
             own.open_problems if own else 0,
             own.tps if own else 0,
+            with_data=own.desa_count if own else 0,
         )
         item_filter = {"region_id": region.code}
     sums = {
@@ -198,9 +223,10 @@ def dashboard(*, scope: Scope, region: Region | None) -> dict:
                 "received": received,
                 "damaged": damaged,
                 "desa_complete": s.get("desa_complete") or 0,
+                # No requirement yet (no desa with TPS/DPT): no percentage.
                 "percent": int(100 * min(received - damaged, required) / required)
                 if required
-                else 100,
+                else None,
             }
         )
     behind = days_left is not None and days_left <= BEHIND_DAYS
@@ -267,14 +293,22 @@ def home_panel(user) -> dict | None:
     scope = view_scope(user)
     if scope.is_empty:
         return None
-    roots = list(scope.codes) if not scope.nationwide else []
-    rows = AreaRollup.objects.filter(region_id__in=roots).select_related("region")
     if scope.nationwide:
-        rows = AreaRollup.objects.filter(parent__isnull=True).select_related("region")
-    areas = [
-        Row(r.region_id, r.region.name, r.desa_count, r.desa_complete, r.open_problems)
-        for r in rows[:10]
-    ]
+        roots = Region.objects.filter(level=Region.Level.PROVINCE)
+    else:
+        roots = Region.objects.filter(code__in=scope.codes)
+    areas = []
+    for area in roots.select_related("arearollup")[:10]:
+        rollup = getattr(area, "arearollup", None)
+        areas.append(
+            Row(
+                area.code,
+                area.name,
+                area.villages,
+                rollup.desa_complete if rollup else 0,
+                rollup.open_problems if rollup else 0,
+            )
+        )
     round_ = current_round()
     deadline, days_left = _deadline(round_)
     return {

@@ -313,3 +313,35 @@ def test_home_panel_and_navigation(client, mahulu, kaltim_sekda):
     page = client.get("/").content.decode()
     assert "/logistics/wilayah/64/" in page
     assert client.get("/logistics/").url == "/logistics/wilayah/64/"
+
+
+def test_desa_without_data_count_as_not_complete(client, make_user):
+    """One kelurahan of Kota Makassar delivered in full, the others with no
+    data at all: the city is not complete, every kelurahan and kecamatan is
+    listed, and the national page lists every province, reported or not."""
+    from desk.models import Region
+
+    city = Region.objects.get(code="73.71")
+    first = Region.objects.filter(code__startswith="73.71.", level="village").order_by("code")[0]
+    assert (
+        city.villages == Region.objects.filter(code__startswith="73.71.", level="village").count()
+    )
+    services.villages_set_counts({first.code: (2, 500, 500)})
+    services.deliveries_update(
+        complete_rows([first.code]), user=None, scope=Scope(True, ()), source="import"
+    )
+    viewer = make_user(Role.VIEWER, None, username="pusat")
+    client.force_login(viewer)
+    page = client.get("/logistics/wilayah/73.71/").content.decode()
+    assert f"1 dari {city.villages} desa/kelurahan" in page
+    assert 'id="complete-flag"' not in page and 'id="missing-counts"' in page
+    kecamatan = Region.objects.filter(parent_id="73.71").count()
+    assert page.count('<tr data-code="73.71.') == kecamatan
+    district = client.get(f"/logistics/wilayah/{first.parent_id}/").content.decode()
+    desa = Region.objects.filter(parent_id=first.parent_id).count()
+    assert district.count(f'<tr data-code="{first.parent_id}.') == desa
+    national = client.get("/logistics/nasional/").content.decode()
+    assert national.count('<tr data-code="') == Region.objects.filter(level="province").count()
+    # An area with no data has no percentage per item, not 100 %.
+    empty = client.get("/logistics/wilayah/76/").content.decode()
+    assert '<td class="num">—</td>' in empty and '<td class="num">100</td>' not in empty
