@@ -242,6 +242,30 @@ def _state_problems(bad: list[tuple[int, str]]) -> RowsRejected:
     return RowsRejected([RowError(line, messages[code]) for line, code in bad])
 
 
+def _state_errors(cursor) -> list[RowError]:
+    """The state problems of the rows in STAGING, read without locks: listed
+    beside the other rows' own errors, so that one pass names every bad row
+    (the write step checks them again under the locks)."""
+    cursor.execute(
+        f"""
+        SELECT s.line, {STATE_PROBLEM} AS bad
+        FROM {STAGING} s
+        LEFT JOIN logistics_delivery d
+               ON d.village_id = s.village_id AND d.item_id = s.item_id
+        WHERE {STATE_PROBLEM} IS NOT NULL
+        ORDER BY s.line
+        """
+    )
+    return _state_problems(cursor.fetchall()).rows
+
+
+def _with_state_errors(errors: list[RowError], cursor) -> list[RowError]:
+    """The rows' own errors plus the state problems of the other rows."""
+    lines = {e.line for e in errors}
+    more = [e for e in _state_errors(cursor) if e.line not in lines]
+    return sorted(errors + more, key=lambda e: e.line)
+
+
 def _write_staged(cursor, params: dict) -> int:
     """PostgreSQL, one statement: join the staged rows to the delivery rows
     once; if any row is wrong for the current state, change nothing and
@@ -421,6 +445,11 @@ def deliveries_update(
     """Validate every row, then apply all of them or none (RowsRejected)."""
     clean, errors, districts = deliveries_validate(rows, scope=scope, on_progress=on_progress)
     if errors:
+        if clean:
+            with connection.cursor() as cursor:
+                _stage_rows(cursor, clean)
+                errors = _with_state_errors(errors, cursor)
+                cursor.execute(f"DROP TABLE {STAGING}")
         raise RowsRejected(errors)
     return deliveries_apply(clean, districts, user=user, source=source, job=job)
 
@@ -963,7 +992,8 @@ def deliveries_import(
         if on_total:
             on_total(total)
         if errors:
-            raise RowsRejected(errors)
+            with connection.cursor() as cursor:
+                raise RowsRejected(_with_state_errors(errors, cursor))
         if on_progress:
             on_progress(total)
         result = UpdateResult(rows=total, districts=districts)

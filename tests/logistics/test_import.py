@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from desk.scope import Scope
 from logistics import services
 from logistics.models import Delivery, DeliveryEvent, ImportJob
 
@@ -39,14 +40,32 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(client, mahulu, kaltim_l
     lines += "99.99.99.9999;kotak-suara;4;1;1;0;\n"  # line 7: unknown desa
     lines += "76.01.01.2001;kotak-suara;4;1;1;0;\n"  # line 8: out of scope (Sulbar)
     lines += f"{mahulu[5]};kotak-suara;4;4;4;5;\n"  # line 9: damaged > received
+    # Wrong only given the current state, listed in the same pass:
+    lines += "64.99.99.9999;kotak-suara;4;1;1;0;\n"  # line 10: in scope, no such desa
+    lines += f"{mahulu[6]};kotak-suara;2;4;4;0;\n"  # line 11: back from KPPS, no reason
+    services.deliveries_update(
+        [(1, mahulu[6], "kotak-suara", 4, 4, 4, 0, "")],
+        user=kaltim_logistik,
+        scope=Scope(True, ()),
+        source="form",
+    )
+    DeliveryEvent.objects.all().delete()
     response = upload(client, "bad.csv", (HEADER + lines).encode())
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.REJECTED
-    assert [e["line"] for e in job.errors] == [4, 5, 6, 7, 8, 9]
+    assert [e["line"] for e in job.errors] == [4, 5, 6, 7, 8, 9, 10, 11]
+    assert "tahap mundur" in job.errors[-1]["message"]
+    # The Python path (XLSX, forms, API) lists the same rows.
+    _total, rows = services.read_table((HEADER + lines).encode(), "bad.csv")
+    with pytest.raises(services.RowsRejected) as rejected:
+        services.deliveries_update(
+            rows, user=kaltim_logistik, scope=Scope(False, ("64",)), source="import"
+        )
+    assert [e.line for e in rejected.value.rows] == [4, 5, 6, 7, 8, 9, 10, 11]
     body = response.content.decode()
     assert "diterima melebihi dikirim" in body and "tidak ada yang disimpan" in body
     assert DeliveryEvent.objects.count() == 0
-    assert not Delivery.objects.filter(stage__gt=0).exists()
+    assert not Delivery.objects.filter(stage__gt=0).exclude(village_id=mahulu[6]).exists()
 
 
 def test_windows_1252_semicolons_and_bom(client, mahulu, kaltim_logistik):
