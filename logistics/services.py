@@ -186,8 +186,17 @@ def deliveries_validate(
 STAGING = "lgx_stage"
 ITEM_DELTAS = "lgx_item_delta"
 FLIPPED = "lgx_flipped"
+# A replay: a row for an earlier stage, without a reason, exactly as that
+# stage was once recorded (a KPU system re-sending or sending out of order).
+# It changes nothing and is no error: updates are idempotent per
+# (desa, item, stage). Only rows moving back look at the history.
+REPLAY = """(s.stage < d.stage AND s.reason = '' AND EXISTS (
+    SELECT 1 FROM logistics_deliveryevent e WHERE e.delivery_id = d.id
+       AND e.stage_after = s.stage AND e.sent_after = s.sent
+       AND e.received_after = s.received AND e.damaged_after = s.damaged))"""
 CHANGED = (
-    "(d.stage <> s.stage OR d.sent <> s.sent OR d.received <> s.received OR d.damaged <> s.damaged)"
+    "((d.stage <> s.stage OR d.sent <> s.sent OR d.received <> s.received"
+    f" OR d.damaged <> s.damaged) AND NOT {REPLAY})"
 )
 
 
@@ -227,8 +236,9 @@ def _stage_rows(cursor, clean: list[tuple]) -> None:
 # What can be wrong with a checked row given the current state (read under
 # the area locks): no such (desa, item), the stage moving back without a
 # reason, an implausible quantity sent. NULL when none.
-STATE_PROBLEM = """CASE WHEN d.id IS NULL THEN 'unknown'
-                        WHEN s.stage < d.stage AND s.reason = '' THEN 'backward'
+STATE_PROBLEM = f"""CASE WHEN d.id IS NULL THEN 'unknown'
+                        WHEN s.stage < d.stage AND s.reason = '' AND NOT {REPLAY}
+                        THEN 'backward'
                         WHEN s.sent > 2 * d.required AND s.sent > d.required + 100
                         THEN 'implausible' END"""
 

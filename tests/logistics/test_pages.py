@@ -300,6 +300,22 @@ def test_bulk_api_is_idempotent_and_all_or_nothing(client, mahulu, kaltim_logist
     response = client.post("/api/v1/logistics/updates/", "x", content_type="application/json")
     assert response.status_code == 400
     assert DeliveryEvent.objects.filter(source="api").count() == 2
+    # Idempotent per (desa, item, stage): after the KPPS stage is recorded, a
+    # late or repeated PPK message, exactly as recorded then, is a no-op; a
+    # different PPK message is a backward move that needs a reason.
+    later = [{**rows[0], "stage": 4}]
+    assert (
+        client.post("/api/v1/logistics/updates/", later, content_type="application/json").json()[
+            "changed"
+        ]
+        == 1
+    )
+    response = client.post("/api/v1/logistics/updates/", rows, content_type="application/json")
+    assert response.status_code == 200 and response.json()["changed"] == 0
+    assert Delivery.objects.get(village_id=mahulu[0], item__code="kotak-suara").stage == 4
+    other = [{**rows[0], "sent": 5, "received": 5}]
+    response = client.post("/api/v1/logistics/updates/", other, content_type="application/json")
+    assert response.status_code == 400 and "tahap mundur" in str(response.json())
     data = client.get("/api/v1/logistics/dashboard/64.11/").json()
     assert data["desa_count"] == len(mahulu)
     client.force_login(sulbar_viewer)
