@@ -195,7 +195,10 @@ def refresh_village_flags(village_where: str, params: list, *, deliveries: bool)
             UPDATE logistics_village SET complete = s.ok
             FROM (SELECT village_id,
                          MIN(CASE WHEN complete THEN 1 ELSE 0 END) = 1 AS ok
-                  FROM logistics_delivery WHERE {village_where} GROUP BY village_id) s
+                  FROM logistics_delivery WHERE {village_where}
+                    -- An item taken out of use no longer holds a desa back.
+                    AND item_id IN (SELECT id FROM logistics_item WHERE is_active)
+                  GROUP BY village_id) s
             WHERE logistics_village.region_id = s.village_id
               AND logistics_village.complete <> s.ok
             """,

@@ -93,3 +93,22 @@ def test_drift_is_reported_and_fixed(mahulu):
     assert any(d[0] == "64.11" for d in drift)
     compute_drift(fix=True)
     assert compute_drift() == []
+
+
+def test_an_item_added_then_taken_out_of_use_stops_holding_desa_back(mahulu, kaltim_logistik):
+    services.deliveries_update(
+        complete_rows(mahulu), user=kaltim_logistik, scope=NATION, source="api"
+    )
+    assert AreaRollup.objects.get(region_id="64.11").desa_complete == len(mahulu)
+    # Saved in the admin: ItemAdmin.save_model calls item_refresh_required.
+    lamp = Item.objects.create(
+        code="lampu", name="Lampu TPS", unit="buah", basis=Item.Basis.PER_TPS, factor=1
+    )
+    services.item_refresh_required(lamp)
+    assert AreaRollup.objects.get(region_id="64.11").desa_complete == 0
+    lamp.is_active = False
+    lamp.save()
+    services.item_refresh_required(lamp)
+    assert AreaRollup.objects.get(region_id="64.11").desa_complete == len(mahulu)
+    assert Village.objects.filter(pk__in=mahulu, complete=False).count() == 0
+    assert compute_drift() == []
