@@ -178,7 +178,8 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A request body (the logistics bulk API takes up to 100,000 rows, ~15 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_BYTES", 32 * 1024 * 1024)
 
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
 vars().update(env_url("EMAIL_URL", env.email_url, "consolemail://"))

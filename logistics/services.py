@@ -992,6 +992,8 @@ def deliveries_import(
             staged = _csv_stage(data, scope=scope)
     if staged is None:
         total, rows = read_table(data, filename)
+        if not total:
+            raise FileRejected(_("Berkas tidak berisi baris data."))
         if on_total:
             on_total(total)
         return deliveries_update(
@@ -999,6 +1001,8 @@ def deliveries_import(
         )
     total, errors, districts = staged
     try:
+        if not total:
+            raise FileRejected(_("Berkas tidak berisi baris data."))
         if on_total:
             on_total(total)
         if errors:

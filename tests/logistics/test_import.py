@@ -78,6 +78,22 @@ def test_windows_1252_semicolons_and_bom(client, mahulu, kaltim_logistik):
     assert ImportJob.objects.filter(status="done").count() == 2
 
 
+def test_a_file_with_only_its_header_is_refused(client, mahulu, kaltim_logistik):
+    client.force_login(kaltim_logistik)
+    for name in ("kosong.csv", "kosong.xlsx"):
+        if name.endswith(".xlsx"):
+            book = openpyxl.Workbook()
+            book.active.append(HEADER.strip().split(";"))
+            buffer = io.BytesIO()
+            book.save(buffer)
+            data = buffer.getvalue()
+        else:
+            data = HEADER.encode()
+        response = upload(client, name, data)
+        assert "Berkas tidak berisi baris data." in response.content.decode(), name
+    assert not ImportJob.objects.filter(status=ImportJob.Status.DONE).exists()
+
+
 def test_wrong_columns_are_named(client, mahulu, kaltim_logistik):
     client.force_login(kaltim_logistik)
     response = upload(client, "x.csv", b"desa_nama;jumlah\nfoo;1\n")
