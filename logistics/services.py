@@ -172,7 +172,7 @@ def deliveries_validate(
                 numbers["sent"],
                 numbers["received"],
                 numbers["damaged"],
-                str(reason or "").strip()[:200],
+                str(reason or "").replace("\x00", "").strip()[:200],
             )
         )
     if on_progress:

@@ -94,6 +94,16 @@ def test_a_file_with_only_its_header_is_refused(client, mahulu, kaltim_logistik)
     assert not ImportJob.objects.filter(status=ImportJob.Status.DONE).exists()
 
 
+def test_a_nul_byte_in_a_reason_is_no_500(client, mahulu, kaltim_logistik):
+    client.force_login(kaltim_logistik)
+    line = f"{mahulu[0]};kotak-suara;1;4;4;0;koreksi\x00 petugas\n"
+    response = upload(client, "nul.csv", (HEADER + line).encode())
+    assert response.status_code == 200
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.DONE, job.errors
+    assert DeliveryEvent.objects.get().reason == "koreksi petugas"
+
+
 def test_wrong_columns_are_named(client, mahulu, kaltim_logistik):
     client.force_login(kaltim_logistik)
     response = upload(client, "x.csv", b"desa_nama;jumlah\nfoo;1\n")
