@@ -33,28 +33,27 @@ class ProblemAdmin(ScopedAdmin):
         return False  # through the app: the rollups count open problems
 
 
-@admin.register(DeliveryEvent)
-class DeliveryEventAdmin(ScopedAdmin):
-    scope_field = "delivery__village__region"
-    list_display = ["at", "delivery", "source", "stage_before", "stage_after", "user"]
+class HistoryAdmin(ScopedAdmin):
+    """Append-only history: read, never added, changed or deleted here."""
+
     list_filter = ["source"]
 
     def has_change_permission(self, request, obj=None):
-        return False  # append-only
+        return False
 
     has_add_permission = has_delete_permission = has_change_permission
+
+
+@admin.register(DeliveryEvent)
+class DeliveryEventAdmin(HistoryAdmin):
+    scope_field = "delivery__village__region"
+    list_display = ["at", "delivery", "source", "stage_before", "stage_after", "user"]
 
 
 @admin.register(VillageEvent)
-class VillageEventAdmin(ScopedAdmin):
+class VillageEventAdmin(HistoryAdmin):
     scope_field = "village__region"
     list_display = ["at", "village", "source", "tps_before", "tps_after", "user"]
-    list_filter = ["source"]
-
-    def has_change_permission(self, request, obj=None):
-        return False  # append-only
-
-    has_add_permission = has_delete_permission = has_change_permission
 
 
 @admin.register(ImportJob)

@@ -55,6 +55,35 @@ class DashboardSerializer(AreaSerializer):
     children = AreaSerializer(many=True)
 
 
+def _rows(payload, serializer_class, fields, *, key: str, limit: int):
+    """(rows, None) from a JSON list of objects, each row (index, *fields);
+    or (None, a 400 response) naming every bad object."""
+    if not isinstance(payload, list) or not payload:
+        return None, Response(
+            {key: [_("Kirim daftar yang tidak kosong.")]}, status=status.HTTP_400_BAD_REQUEST
+        )
+    if len(payload) > limit:
+        return None, Response(
+            {key: [_("Paling banyak %(max)s baris per permintaan.") % {"max": f"{limit:,}"}]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    rows, errors = [], []
+    for index, raw in enumerate(payload, start=1):
+        serializer = serializer_class(data=raw if isinstance(raw, dict) else {})
+        if serializer.is_valid():
+            rows.append((index, *(serializer.validated_data[f] for f in fields)))
+        else:
+            errors.append({"index": index, "errors": serializer.errors})
+    if errors:
+        return None, Response({"rows": errors}, status=status.HTTP_400_BAD_REQUEST)
+    return rows, None
+
+
+def _rejected(exc: services.RowsRejected) -> Response:
+    rows = [{"index": r.line, "errors": [str(r.message)]} for r in exc.rows]
+    return Response({"rows": rows}, status=status.HTTP_400_BAD_REQUEST)
+
+
 class BulkUpdateView(APIView):
     """POST a list of {desa, item, stage, sent, received, damaged, reason}.
 
@@ -74,46 +103,21 @@ class BulkUpdateView(APIView):
         if scope.is_empty:
             raise Http404
         payload = request.data.get("updates") if isinstance(request.data, dict) else request.data
-        if not isinstance(payload, list) or not payload:
-            return Response(
-                {"updates": ["Kirim daftar pembaruan yang tidak kosong."]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if len(payload) > 100_000:
-            return Response(
-                {"updates": ["Paling banyak 100.000 baris per permintaan."]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        rows, errors = [], []
-        for index, raw in enumerate(payload, start=1):
-            ser = UpdateRowSerializer(data=raw if isinstance(raw, dict) else {})
-            if not ser.is_valid():
-                errors.append({"index": index, "errors": ser.errors})
-                continue
-            d = ser.validated_data
-            rows.append(
-                (
-                    index,
-                    d["desa"],
-                    d["item"],
-                    d["stage"],
-                    d["sent"],
-                    d["received"],
-                    d["damaged"],
-                    d["reason"],
-                )
-            )
-        if errors:
-            return Response({"rows": errors}, status=status.HTTP_400_BAD_REQUEST)
+        rows, refused = _rows(
+            payload,
+            UpdateRowSerializer,
+            ("desa", "item", "stage", "sent", "received", "damaged", "reason"),
+            key="updates",
+            limit=100_000,
+        )
+        if refused:
+            return refused
         try:
             result = services.deliveries_update(
                 rows, user=request.user, scope=scope, source=DeliveryEvent.Source.API
             )
         except services.RowsRejected as exc:
-            return Response(
-                {"rows": [{"index": r.line, "errors": [str(r.message)]} for r in exc.rows]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _rejected(exc)
         return Response({"rows": result.rows, "changed": result.changed})
 
 
@@ -142,40 +146,21 @@ class CountsView(APIView):
         scope = selectors.edit_scope(request.user)
         if scope.is_empty:
             raise Http404
-        payload = request.data
-        if not isinstance(payload, list) or not payload:
-            return Response(
-                {"villages": [_("Kirim daftar desa yang tidak kosong.")]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        if len(payload) > counts.MAX_ROWS:
-            return Response(
-                {
-                    "villages": [
-                        _("Paling banyak %(max)s desa per permintaan.") % {"max": counts.MAX_ROWS}
-                    ]
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        rows, errors = [], []
-        for index, raw in enumerate(payload, start=1):
-            ser = CountsRowSerializer(data=raw if isinstance(raw, dict) else {})
-            if not ser.is_valid():
-                errors.append({"index": index, "errors": ser.errors})
-                continue
-            d = ser.validated_data
-            rows.append((index, d["desa"], d["tps"], d["dpt_governor"], d["dpt_local"]))
-        if errors:
-            return Response({"rows": errors}, status=status.HTTP_400_BAD_REQUEST)
+        rows, refused = _rows(
+            request.data,
+            CountsRowSerializer,
+            ("desa", "tps", "dpt_governor", "dpt_local"),
+            key="villages",
+            limit=counts.MAX_ROWS,
+        )
+        if refused:
+            return refused
         try:
             written = counts.update(
                 rows, user=request.user, scope=scope, source=DeliveryEvent.Source.API
             )
         except services.RowsRejected as exc:
-            return Response(
-                {"rows": [{"index": r.line, "errors": [str(r.message)]} for r in exc.rows]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _rejected(exc)
         return Response({"desa": written})
 
 

@@ -347,19 +347,9 @@ def _write_staged(cursor, params: dict) -> int:
 def _write_staged_portable(cursor, params: dict) -> int:
     """SQLite (embedded mode): the same checks, then history INSERT … SELECT
     and UPDATE … FROM."""
-    cursor.execute(
-        f"""
-        SELECT s.line, {STATE_PROBLEM} AS bad
-        FROM {STAGING} s
-        LEFT JOIN logistics_delivery d
-               ON d.village_id = s.village_id AND d.item_id = s.item_id
-        WHERE {STATE_PROBLEM} IS NOT NULL
-        ORDER BY s.line
-        """
-    )
-    bad = cursor.fetchall()
+    bad = _state_errors(cursor)
     if bad:
-        raise _state_problems(bad)
+        raise RowsRejected(bad)
     cursor.execute(
         f"""
         INSERT INTO logistics_deliveryevent
