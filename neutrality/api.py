@@ -17,6 +17,7 @@ from desk.models import Region
 from neutrality import access, selectors, services
 from neutrality.models import AuditEntry, Category, Report, ReportEvent
 from neutrality.ratelimit import client_ip, rate_limited
+from neutrality.validators import validate_region_code
 
 STATUS_HELP = ", ".join(Report.Status.values)
 
@@ -164,7 +165,11 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class ReportFilter(filters.FilterSet):
-    region = filters.CharFilter(method="filter_region", label="Incident region code (subtree)")
+    region = filters.CharFilter(
+        method="filter_region",
+        label="Incident region code (subtree)",
+        validators=[validate_region_code],
+    )
     category = filters.CharFilter(field_name="category__code")
 
     class Meta:
@@ -172,8 +177,7 @@ class ReportFilter(filters.FilterSet):
         fields = ["status", "outcome", "assignee", "time_barred"]
 
     def filter_region(self, queryset, name, value):
-        code = value.rstrip(".")
-        return queryset.filter(region_id=code) | queryset.filter(region_id__startswith=code + ".")
+        return queryset.filter(selectors.in_region(validate_region_code(value)))
 
 
 class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

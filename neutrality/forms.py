@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from desk.models import Agency, Region
 from neutrality.models import REPORT_WINDOW_DAYS, Category, Report
 from neutrality.services import MAX_FILES, Intake, is_time_barred
-from neutrality.validators import ALLOWED_KINDS
+from neutrality.validators import ALLOWED_KINDS, validate_region_code
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -309,3 +309,7 @@ class FilterForm(forms.Form):
     region = forms.CharField(label=_("Kode wilayah"), max_length=13, required=False)
     assignee = forms.ChoiceField(label=_("Petugas"), required=False)
     q = forms.CharField(label=_("Cari (nama/NIP/kode)"), max_length=100, required=False)
+
+    def clean_region(self):
+        value = self.cleaned_data["region"]
+        return validate_region_code(value) if value.strip() else ""

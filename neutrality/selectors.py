@@ -27,8 +27,7 @@ def queue(user, *, filters: dict | None = None):
     if filters.get("category"):
         qs = qs.filter(category=filters["category"])
     if filters.get("region"):
-        code = filters["region"].strip().rstrip(".")
-        qs = qs.filter(Q(region_id=code) | Q(region_id__startswith=code + "."))
+        qs = qs.filter(in_region(filters["region"]))
     if filters.get("assignee") == "none":
         qs = qs.filter(assignee__isnull=True)
     elif filters.get("assignee"):
@@ -46,6 +45,13 @@ def queue(user, *, filters: dict | None = None):
             When(status__in=OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
         ),
     ).order_by("open_first", "due_on", "received_at")
+
+
+def in_region(code: str) -> Q:
+    """Reports whose incident lies in the region ``code`` or below it (the
+    code must be valid: validators.validate_region_code). ``region__code`` is
+    the FK column itself; ``region_id`` takes no ``startswith``."""
+    return Q(region__code=code) | Q(region__code__startswith=code + ".")
 
 
 def repeat_counts(user, reports) -> dict[str, int]:

@@ -181,12 +181,17 @@ def index(request):
 
 
 def _filters(request) -> tuple[FilterForm, dict]:
+    """The queue's filters. An invalid value drops only its own filter (the
+    page says so): the others still apply, to the list and the export."""
     filters = FilterForm(request.GET or None)
     officers = _office_officers(access.officer_office_ids(request.user))
     filters.fields["assignee"].choices = [("", _("Semua")), ("none", _("Belum ditugaskan"))] + [
         (str(u.pk), u.get_full_name() or u.username) for u in officers
     ]
-    return filters, (filters.cleaned_data if filters.is_valid() else {})
+    if not filters.is_bound:
+        return filters, {}
+    filters.is_valid()
+    return filters, filters.cleaned_data
 
 
 def _office_officers(office_ids):

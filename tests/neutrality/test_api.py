@@ -159,3 +159,21 @@ def test_statistics_api(api, report_factory, ri_bawaslu, sumenep_bawaslu):
     assert body["region"]["rows"] == [{"label": "Kabupaten Pamekasan", "n": 1}]
     api.force_authenticate(sumenep_bawaslu)
     assert api.get("/api/v1/neutrality/statistics/").json()["status"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "count"), [("35.28.01", 1), ("35.28", 1), ("35.28.", 1), ("35", 1), ("35.28.02", 0)]
+)
+def test_reports_filtered_by_region_subtree(api, report_factory, pamekasan_bawaslu, code, count):
+    report_factory()  # Kecamatan Tlanakan, 35.28.01
+    api.force_authenticate(pamekasan_bawaslu)
+    response = api.get(REPORTS, {"region": code})
+    assert response.status_code == 200 and response.json()["count"] == count
+
+
+def test_a_malformed_region_filter_is_a_400_naming_it(api, report_factory, pamekasan_bawaslu):
+    report_factory()
+    api.force_authenticate(pamekasan_bawaslu)
+    response = api.get(REPORTS, {"region": "35.2x"})
+    assert response.status_code == 400
+    assert "Kode wilayah tidak dikenali" in response.json()["region"][0]

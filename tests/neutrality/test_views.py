@@ -408,3 +408,66 @@ def test_exports_quote_text_a_spreadsheet_would_run(client, report_factory, pame
     rows = list(csv.reader(io.StringIO(content)))
     assert rows[1][11].startswith("'=HYPERLINK")
     assert "+6281234567890" in rows[1]  # phone numbers stay as they are
+
+
+def _csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ("35.28.01", True),  # the kecamatan itself
+        ("35.28", True),  # its kabupaten
+        ("35.28.", True),  # a trailing dot is dropped
+        ("35", True),
+        ("35.28.02", False),  # a sibling kecamatan
+    ],
+)
+def test_region_filter_takes_the_region_and_its_subtree(
+    client, report_factory, pamekasan_bawaslu, code, found
+):
+    report = report_factory()  # Kecamatan Tlanakan, 35.28.01
+    client.force_login(pamekasan_bawaslu)
+    page = client.get(reverse("neutrality:index"), {"region": code})
+    assert page.status_code == 200
+    assert (report.get_absolute_url() in page.content.decode()) is found
+    export = client.get(reverse("neutrality:export", args=["csv"]), {"region": code})
+    assert export.status_code == 200
+    assert (len(_csv_rows(export)) == 2) is found
+
+
+def test_a_malformed_filter_is_named_and_the_other_filters_still_apply(
+    client, report_factory, pamekasan_bawaslu
+):
+    received = report_factory()
+    withdrawn = report_factory(asn_name="Orang Lain", asn_nip="")
+    report_transition(report=withdrawn, user=pamekasan_bawaslu, action="withdraw")
+    client.force_login(pamekasan_bawaslu)
+    for bad in ({"region": "35.2"}, {"region": "Pamekasan"}, {"category": "zzz"}):
+        page = client.get(reverse("neutrality:index"), {**bad, "status": "withdrawn"})
+        body = page.content.decode()
+        assert page.status_code == 200 and 'id="filter-errors"' in body
+        assert withdrawn.get_absolute_url() in body
+        assert received.get_absolute_url() not in body
+        export = client.get(
+            reverse("neutrality:export", args=["csv"]), {**bad, "status": "withdrawn"}
+        )
+        rows = _csv_rows(export)
+        assert len(rows) == 2 and "Orang Lain" in rows[1]
+    body = client.get(reverse("neutrality:index"), {"region": "35.2"}).content.decode()
+    assert "Kode wilayah tidak dikenali" in body
+
+
+def test_an_unknown_status_is_named_and_does_not_unfilter_the_queue(
+    client, report_factory, pamekasan_bawaslu
+):
+    tlanakan = report_factory()
+    elsewhere = report_factory(region=Region.objects.get(code="35.28.02"), asn_nip="")
+    client.force_login(pamekasan_bawaslu)
+    query = {"status": "zzz", "region": "35.28.02"}
+    body = client.get(reverse("neutrality:index"), query).content.decode()
+    assert "Saringan «Status» diabaikan" in body
+    assert elsewhere.get_absolute_url() in body and tlanakan.get_absolute_url() not in body
+    rows = _csv_rows(client.get(reverse("neutrality:export", args=["csv"]), query))
+    assert len(rows) == 2
