@@ -35,12 +35,13 @@ class ReadOnlyAdmin(ScopedAdmin):
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
     scope_field = "office__region"
-    list_display = ["tracking_code", "register_number", "status", "office", "received_at"]
+    list_display = ["__str__", "status", "office", "received_at"]
     list_filter = ["status", "category"]
-    search_fields = ["tracking_code", "register_number", "asn_name"]
-    # The reporter's identity stays out of the admin: only the owning office's
-    # officers see it, through the audited report page.
+    search_fields = ["register_number", "asn_name"]
+    # The reporter's identity and the tracking code (it withdraws the report)
+    # stay out of the admin: only the owning office's officers see them.
     exclude = [
+        "tracking_code",
         "reporter_name",
         "reporter_nik",
         "reporter_address",
@@ -62,4 +63,4 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "user", "action", "report", "detail", "ip"]
     list_filter = ["action"]
     list_select_related = ["report", "user"]
-    search_fields = ["user__username", "report__tracking_code", "detail"]
+    search_fields = ["user__username", "report__register_number", "detail"]

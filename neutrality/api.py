@@ -42,11 +42,19 @@ class ReportSerializer(serializers.ModelSerializer):
     office = serializers.CharField(source="office.name")
     category = serializers.CharField(source="category.code")
     referral_target = serializers.CharField(source="referral_target.name", default=None)
+    reference = serializers.CharField(
+        read_only=True, help_text="Register number, or #id before registration."
+    )
+    tracking_code = serializers.SerializerMethodField(
+        help_text="Only for officers of the owning office (null for everyone else): "
+        "whoever holds it may withdraw the report before registration."
+    )
 
     class Meta:
         model = Report
         fields = [
             "id",
+            "reference",
             "tracking_code",
             "register_number",
             "channel",
@@ -79,6 +87,12 @@ class ReportSerializer(serializers.ModelSerializer):
             "sanction_reference",
             "duplicate_of",
         ]
+
+    def get_tracking_code(self, report) -> str | None:
+        request = self.context.get("request")
+        if request is not None and access.can_see_identity(request.user, report):
+            return report.tracking_code
+        return None
 
 
 class ReporterSerializer(serializers.ModelSerializer):
@@ -193,7 +207,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         report = self.get_object()
-        data = ReportSerializer(report).data
+        data = self.get_serializer(report).data
         if access.can_see_identity(request.user, report):
             services.audit_log(
                 user=request.user,
@@ -213,7 +227,11 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         report = intake.submit(
             channel=Report.Channel.STAFF, user=request.user, ip=client_ip(request)
         )
-        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        data = self.get_serializer(report).data
+        # The officer filing for a reporter hands the code over, even when
+        # another office handles the report.
+        data["tracking_code"] = report.tracking_code
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=EventSerializer(many=True))
     @extend_schema(methods=["POST"], request=TransitionSerializer, responses=ReportSerializer)
@@ -234,7 +252,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         report = services.report_transition(
             report=report, user=request.user, ip=client_ip(request), **body.validated_data
         )
-        return Response(ReportSerializer(report).data)
+        return Response(ReportSerializer(report, context={"request": request}).data)
 
 
 class StatisticsView(APIView):

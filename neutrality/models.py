@@ -268,10 +268,18 @@ class Report(models.Model):
         ]
 
     def __str__(self):
-        return self.register_number or self.tracking_code
+        return self.reference
 
     def get_absolute_url(self):
         return reverse("neutrality:detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        """The name everyone may read: the register number, or the id before
+        registration. Never the tracking code: whoever holds it may withdraw
+        the report while it is only received, so only the reporter and the
+        owning office's officers see it."""
+        return self.register_number or f"#{self.pk}"
 
     @property
     def is_open(self) -> bool:

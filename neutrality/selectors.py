@@ -34,12 +34,17 @@ def queue(user, *, filters: dict | None = None):
         qs = qs.filter(assignee_id=filters["assignee"])
     if filters.get("q"):
         term = filters["q"].strip()
-        qs = qs.filter(
+        match = (
             Q(asn_name__icontains=term)
             | Q(asn_nip=term.replace(" ", ""))
-            | Q(tracking_code__iexact=term)
             | Q(register_number__icontains=term)
+            # The tracking code finds a report only for its own office: it
+            # is secret to everyone else (models.Report.reference).
+            | Q(tracking_code__iexact=term, office_id__in=access.officer_office_ids(user))
         )
+        if term.removeprefix("#").isdigit():
+            match |= Q(pk=int(term.removeprefix("#")))
+        qs = qs.filter(match)
     return qs.annotate(
         open_first=Case(
             When(status__in=OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()

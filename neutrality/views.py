@@ -162,8 +162,10 @@ def index(request):
     reports = list(selectors.queue(request.user, filters=values)[:200])
     today = timezone.localdate()
     repeats = selectors.repeat_counts(request.user, reports)
+    offices = access.officer_office_ids(request.user)
     for report in reports:
         report.deadline_state = selectors.deadline_state(report)
+        report.show_code = report.office_id in offices
         # Other reports in scope about the same NIP: a repeat offender shows.
         report.same_asn = repeats.get(report.asn_nip, 1) - 1
     query = request.GET.urlencode()
@@ -230,10 +232,19 @@ def create(request):
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
+                # The officer filing for a reporter hands the code over, even
+                # when another office handles the report.
                 messages.success(
                     request,
-                    _("Laporan %(code)s diterima dan diteruskan ke %(office)s.")
-                    % {"code": report.tracking_code, "office": report.office.name},
+                    _(
+                        "Laporan %(reference)s diterima dan diteruskan ke %(office)s. "
+                        "Kode lacak untuk pelapor: %(code)s"
+                    )
+                    % {
+                        "reference": report.reference,
+                        "code": report.tracking_code,
+                        "office": report.office.name,
+                    },
                 )
                 if access.can_act(request.user, report):
                     return redirect(report)
@@ -409,7 +420,8 @@ def duplicate(request, pk):
     code = (request.POST.get("original") or "").strip()
     original = None
     if code:
-        original = access.reports_for(request.user).filter(_code_q(code)).first()
+        offices = access.officer_office_ids(request.user)
+        original = access.reports_for(request.user).filter(_code_q(code, offices)).first()
         if original is None:
             messages.error(request, _("Laporan asal tidak ditemukan."))
             return redirect(report)
@@ -425,11 +437,16 @@ def duplicate(request, pk):
     return redirect(report)
 
 
-def _code_q(code: str) -> Q:
+def _code_q(code: str, offices) -> Q:
+    """The report named by register number, reference (#id), or tracking
+    code for a report of the user's own offices (the code is secret to
+    everyone else)."""
     normalised = services.tracking_code_normalise(code)
     q = Q(register_number=code)
+    if code.removeprefix("#").isdigit():
+        q |= Q(pk=int(code.removeprefix("#")))
     if normalised:
-        q |= Q(tracking_code=normalised)
+        q |= Q(tracking_code=normalised, office_id__in=offices)
     return q
 
 
@@ -473,7 +490,7 @@ def evidence_download(request, pk, evidence_pk):
         ip=client_ip(request),
     )
     handle = evidence.file.open("rb")
-    filename = f"bukti-{report.tracking_code}-{evidence.pk}{evidence.file.name[-4:]}"
+    filename = f"bukti-{report.pk}-{evidence.pk}{evidence.file.name[-4:]}"
     response = FileResponse(
         handle, as_attachment=True, filename=filename, content_type=evidence.content_type
     )
@@ -488,7 +505,7 @@ def stats(request):
 
 
 EXPORT_COLUMNS = [
-    ("tracking_code", _("Kode lacak")),
+    ("reference", _("Referensi")),
     ("register_number", _("Nomor registrasi")),
     ("received_on", _("Tanggal diterima")),
     ("status", _("Status")),
@@ -507,7 +524,10 @@ EXPORT_COLUMNS = [
     ("referral", _("Rekomendasi")),
     ("sanction", _("Sanksi")),
 ]
-IDENTITY_COLUMNS = [
+# Only for officers of the owning office (empty in other offices' rows): the
+# tracking code, which lets its bearer withdraw the report, and the reporter.
+OWNER_COLUMNS = [
+    ("tracking_code", _("Kode lacak")),
     ("reporter_name", _("Nama pelapor")),
     ("reporter_nik", _("NIK pelapor")),
     ("reporter_address", _("Alamat pelapor")),
@@ -526,9 +546,9 @@ def _cell(value):
     return value
 
 
-def _export_row(report: Report, with_identity: bool) -> list:
+def _export_row(report: Report, owner: bool) -> list:
     row = [
-        report.tracking_code,
+        report.reference,
         report.register_number,
         report.received_on.isoformat(),
         report.get_status_display(),
@@ -552,8 +572,7 @@ def _export_row(report: Report, with_identity: bool) -> list:
         ),
         report.get_sanction_display(),
     ]
-    identity = [getattr(report, name) for name, _label in IDENTITY_COLUMNS]
-    row += identity if with_identity else ["" for _x in identity]
+    row += [getattr(report, name) if owner else "" for name, _label in OWNER_COLUMNS]
     return [_cell(value) for value in row]
 
 
@@ -567,12 +586,12 @@ def export(request, fmt):
     offices = access.officer_office_ids(request.user)
     header = [str(label) for _n, label in EXPORT_COLUMNS]
     if offices:
-        header += [str(label) for _n, label in IDENTITY_COLUMNS]
+        header += [str(label) for _n, label in OWNER_COLUMNS]
     rows, identities = [], 0
     for report in reports.iterator(chunk_size=500):
-        with_identity = report.office_id in offices
-        identities += with_identity
-        row = _export_row(report, with_identity)
+        owner = report.office_id in offices
+        identities += owner
+        row = _export_row(report, owner)
         rows.append(row if offices else row[: len(EXPORT_COLUMNS)])
     if identities:
         services.audit_log(

@@ -60,7 +60,7 @@ def test_citizen_reports_officer_refers_to_bkn_citizen_tracks(page, make_user, l
     # The officer of the right office.
     page.login("pamekasan.bawaslu")
     page.goto("/neutrality/")
-    page.click(f"#queue a:has-text('{code}')")
+    page.click(f"#queue tr:has-text('{code}') a")
     assert "gestur.jpg" in page.locator("#evidence").inner_text()
 
     def act(action, **fields):

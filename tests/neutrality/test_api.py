@@ -177,3 +177,37 @@ def test_a_malformed_region_filter_is_a_400_naming_it(api, report_factory, pamek
     response = api.get(REPORTS, {"region": "35.2x"})
     assert response.status_code == 400
     assert "Kode wilayah tidak dikenali" in response.json()["region"][0]
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees_code"),
+    [
+        ("pamekasan_bawaslu", True),
+        ("jatim_bawaslu", False),
+        ("ri_bawaslu", False),
+        ("pamekasan_desk", False),
+        ("pamekasan_viewer", False),
+    ],
+)
+def test_only_the_owning_office_reads_the_tracking_code(
+    api, report_factory, pamekasan_office, persona, sees_code, request
+):
+    report = report_factory()
+    api.force_authenticate(request.getfixturevalue(persona))
+    listing = api.get(REPORTS).json()["results"][0]
+    single = api.get(f"{REPORTS}{report.pk}/").json()
+    for body in (listing, single):
+        assert body["reference"] == f"#{report.pk}"
+        assert body["tracking_code"] == (report.tracking_code if sees_code else None)
+        assert (report.tracking_code in str(body)) is sees_code
+
+
+def test_the_officer_filing_for_a_reporter_gets_the_code_to_hand_over(api, pamekasan_bawaslu, db):
+    api.force_authenticate(pamekasan_bawaslu)
+    # An incident in Sumenep: another office handles it.
+    response = api.post(REPORTS, intake_json(region="35.29.01"), format="json")
+    assert response.status_code == 201
+    report = Report.objects.get()
+    assert report.office.region_id == "35.29"
+    assert response.json()["tracking_code"] == report.tracking_code
+    assert api.get(f"{REPORTS}{report.pk}/").status_code == 404  # not its office

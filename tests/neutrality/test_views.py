@@ -296,13 +296,13 @@ def test_exports_carry_identity_only_for_the_owning_office(
             )
         )
     )
-    assert rows[1][0] == report.tracking_code and report.reporter_nik in rows[1]
+    assert rows[1][0] == f"#{report.pk}" and report.reporter_nik in rows[1]
     assert AuditEntry.objects.filter(action="export_identity").count() == 1
     client.force_login(pamekasan_desk)
     response = client.get(reverse("neutrality:export", args=["xlsx"]))
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[1][0] == report.tracking_code
+    assert values[1][0] == f"#{report.pk}"
     assert report.reporter_nik not in [str(v) for v in values[1]]
     assert "Nama pelapor" not in values[0]
     assert client.get(reverse("neutrality:export", args=["pdf"])).status_code == 404
@@ -471,3 +471,101 @@ def test_an_unknown_status_is_named_and_does_not_unfilter_the_queue(
     assert elsewhere.get_absolute_url() in body and tlanakan.get_absolute_url() not in body
     rows = _csv_rows(client.get(reverse("neutrality:export", args=["csv"]), query))
     assert len(rows) == 2
+
+
+# The tracking code lets whoever holds it withdraw a report still only
+# received: the reporter and the owning office's officers see it, nobody else.
+CODE_READERS = [("pamekasan_bawaslu", True)]
+NOT_CODE_READERS = [
+    ("jatim_bawaslu", False),  # Bawaslu of the province: reads, another office
+    ("ri_bawaslu", False),  # Bawaslu RI: reads the nation, another office
+    ("pamekasan_desk", False),  # Kesbangpol desk staff
+    ("pamekasan_viewer", False),  # the Sekda
+]
+
+
+def _spreadsheet_cells(response, fmt) -> list[str]:
+    if fmt == "csv":
+        return [cell for row in _csv_rows(response) for cell in row]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+
+
+@pytest.mark.parametrize(("persona", "sees_code"), CODE_READERS + NOT_CODE_READERS)
+def test_only_the_owning_office_sees_the_tracking_code_in_pages_and_exports(
+    client, report_factory, pamekasan_bawaslu, pamekasan_office, persona, sees_code, request
+):
+    report = report_factory()
+    registered = report_transition(
+        report=report_factory(asn_nip="", asn_name="Orang Lain"),
+        user=pamekasan_bawaslu,
+        action="register",
+    )
+    original = report_factory(asn_nip="", asn_name="Pihak Ketiga")
+    from neutrality.services import report_mark_duplicate
+
+    report_mark_duplicate(report=report, user=pamekasan_bawaslu, original=original)
+    client.force_login(request.getfixturevalue(persona))
+    queue = client.get(reverse("neutrality:index")).content.decode()
+    for other in (report, registered, original):
+        assert (other.tracking_code in queue) is sees_code
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert (report.tracking_code in page) is sees_code
+    # Other reports (the original, the related ones) are named by reference.
+    assert original.tracking_code not in page and f"#{original.pk}" in page
+    assert registered.register_number in queue and f"#{report.pk}" in queue
+    assert f"Laporan #{report.pk}" in page
+    for fmt in ("csv", "xlsx"):
+        cells = _spreadsheet_cells(client.get(reverse("neutrality:export", args=[fmt])), fmt)
+        assert (report.tracking_code in cells) is sees_code
+        assert f"#{report.pk}" in cells and registered.register_number in cells
+    # Searching by the code finds nothing for those who may not see it.
+    found = client.get(reverse("neutrality:index"), {"q": report.tracking_code}).content.decode()
+    assert (report.get_absolute_url() in found) is sees_code
+    by_reference = client.get(reverse("neutrality:index"), {"q": f"#{report.pk}"})
+    assert report.get_absolute_url() in by_reference.content.decode()
+
+
+def test_the_report_never_names_itself_by_its_tracking_code(report_factory, pamekasan_bawaslu):
+    report = report_factory()
+    assert str(report) == f"#{report.pk}"
+    registered = report_transition(report=report, user=pamekasan_bawaslu, action="register")
+    assert str(registered) == registered.register_number
+
+
+def test_the_admin_never_shows_the_tracking_code(client, report_factory, django_user_model):
+    report = report_factory()
+    admin = django_user_model.objects.create_superuser("root", "root@example.id", "x" * 12)
+    client.force_login(admin)
+    for url in (
+        "/admin/neutrality/report/",
+        f"/admin/neutrality/report/{report.pk}/change/",
+        "/admin/neutrality/reportevent/",
+        "/admin/neutrality/auditentry/",
+    ):
+        body = client.get(url).content.decode()
+        assert report.tracking_code not in body, url
+    found = client.get("/admin/neutrality/report/", {"q": report.tracking_code}).content.decode()
+    assert f"#{report.pk}" not in found
+
+
+def test_a_duplicate_is_linked_by_reference_and_only_own_codes_are_taken(
+    client, report_factory, pamekasan_bawaslu, agency_factory
+):
+    from desk.models import Agency
+    from neutrality.services import report_reroute
+
+    original = report_factory()
+    duplicate = report_factory()
+    url = reverse("neutrality:duplicate", args=[duplicate.pk])
+    client.force_login(pamekasan_bawaslu)
+    client.post(url, {"original": f"#{original.pk}"})
+    duplicate.refresh_from_db()
+    assert duplicate.duplicate_of == original
+    client.post(url, {"original": ""})
+    # A report now handled by another office is not found by its code.
+    sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Sumenep")
+    report_reroute(report=original, user=pamekasan_bawaslu, office=sumenep, reason="Salah kantor")
+    client.post(url, {"original": original.tracking_code})
+    duplicate.refresh_from_db()
+    assert duplicate.duplicate_of is None
