@@ -1,13 +1,16 @@
 """This app's endpoints under /api/v1/: reports (scoped), their transitions,
 statistics, and the public intake and tracking (no account needed)."""
 
+from collections.abc import Mapping
+
 from django.urls import include, path
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.exceptions import NotFound, ParseError, Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -293,6 +296,14 @@ class TrackSerializer(serializers.Serializer):
     referral_target = serializers.CharField(allow_null=True)
 
 
+def _object_body(request) -> Mapping:
+    """The request body as field → value; valid JSON that is not an object
+    (``[1, 2]``, ``"x"``) is a 400, not a crash on ``.get``."""
+    if not isinstance(request.data, Mapping):
+        raise ParseError(_("Isi permintaan harus berupa objek JSON: pasangan nama dan nilai."))
+    return request.data
+
+
 class PublicReportView(APIView):
     """The public intake: no account, rate-limited per IP, a honeypot field
     (``website``); answers only the tracking code, never an internal id."""
@@ -305,9 +316,10 @@ class PublicReportView(APIView):
     def post(self, request):
         if rate_limited(request, "api"):
             raise Throttled
-        if request.data.get("website"):
+        data = _object_body(request)
+        if data.get("website"):
             return Response({"detail": "Laporan tidak dapat diproses."}, status=400)
-        intake = IntakeSerializer(data=request.data)
+        intake = IntakeSerializer(data=data)
         intake.is_valid(raise_exception=True)
         report = intake.submit(channel=Report.Channel.PUBLIC, ip=client_ip(request))
         return Response(
@@ -330,7 +342,7 @@ class TrackView(APIView):
     def post(self, request):
         if rate_limited(request, "track"):
             raise Throttled
-        code = services.tracking_code_normalise(str(request.data.get("code", "")))
+        code = services.tracking_code_normalise(str(_object_body(request).get("code", "")))
         report = Report.objects.filter(tracking_code=code).select_related("office").first()
         if not code or report is None:
             raise NotFound("Kode lacak tidak ditemukan.")

@@ -211,3 +211,25 @@ def test_the_officer_filing_for_a_reporter_gets_the_code_to_hand_over(api, pamek
     assert report.office.region_id == "35.29"
     assert response.json()["tracking_code"] == report.tracking_code
     assert api.get(f"{REPORTS}{report.pk}/").status_code == 404  # not its office
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"x"', "3", "null"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/neutrality/public/reports/", "/api/v1/neutrality/public/track/"]
+)
+def test_public_endpoints_answer_a_body_that_is_not_an_object_with_a_400(api, db, url, body):
+    response = api.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "objek JSON" in response.json()["detail"]
+    assert not Report.objects.exists()
+
+
+def test_staff_endpoints_answer_a_body_that_is_not_an_object_with_a_400(
+    api, report_factory, pamekasan_bawaslu
+):
+    report = report_factory()
+    api.force_authenticate(pamekasan_bawaslu)
+    for url in (REPORTS, f"{REPORTS}{report.pk}/transitions/"):
+        assert api.post(url, "[1, 2]", content_type="application/json").status_code == 400
+    report.refresh_from_db()
+    assert report.status == Report.Status.RECEIVED and Report.objects.count() == 1
