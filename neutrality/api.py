@@ -146,8 +146,10 @@ class IntakeSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True), required=False, default=list
     )
+    # Checked (and given https:// when typed without a scheme) by the service,
+    # like the form's: services.links_clean.
     links = serializers.ListField(
-        child=serializers.URLField(max_length=500), required=False, default=list, max_length=10
+        child=serializers.CharField(max_length=500), required=False, default=list, max_length=10
     )
 
     def submit(self, *, channel, user=None, ip=None) -> Report:

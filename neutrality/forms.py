@@ -3,13 +3,12 @@
 import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from desk.models import Agency, Region
 from neutrality.models import REPORT_WINDOW_DAYS, Category, Report
-from neutrality.services import MAX_FILES, Intake, is_time_barred
+from neutrality.services import MAX_FILES, Intake, is_time_barred, links_clean
 from neutrality.validators import ALLOWED_KINDS, validate_region_code
 
 
@@ -172,17 +171,7 @@ class ReportForm(forms.Form):
         return [(title, [self[name] for name in names]) for title, names in self.FIELDSETS]
 
     def clean_links(self):
-        links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
-        validate = forms.URLField(max_length=500, assume_scheme="https").clean
-        errors = []
-        for link in links:
-            try:
-                validate(link)
-            except ValidationError:
-                errors.append(_("Bukan tautan yang valid: %(link)s") % {"link": link[:80]})
-        if errors:
-            raise ValidationError(errors)
-        return links
+        return links_clean(self.cleaned_data["links"].splitlines())
 
     def clean(self):
         cleaned = super().clean()

@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -209,11 +210,32 @@ def report_submit(
     return report
 
 
+def links_clean(links) -> list[str]:
+    """The links as they will be stored: a link typed without a scheme
+    (``facebook.com/post/1``) gets ``https://``; every invalid one is named."""
+    to_url = forms.URLField(max_length=500, assume_scheme="https").clean
+    cleaned, errors = [], []
+    for link in links:
+        link = (link or "").strip()
+        if not link:
+            continue
+        try:
+            cleaned.append(to_url(link))
+        except ValidationError:
+            errors.append(_("Bukan tautan yang valid: %(link)s") % {"link": link[:80]})
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def evidence_clean(files, links):
     """Checks evidence before anything is stored: counts, links, and every
     file's type (by content), size and hash. Returns (files, links, sniffed)."""
     files = [f for f in files if f is not None]
-    links = [link.strip() for link in links if link and link.strip()]
+    try:
+        links = links_clean(links)
+    except ValidationError as exc:
+        raise ValidationError({"links": exc.messages}) from None
     if len(files) > MAX_FILES:
         raise ValidationError({"files": [_("Paling banyak %(n)s berkas.") % {"n": MAX_FILES}]})
     if len(links) > MAX_LINKS:

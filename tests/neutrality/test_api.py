@@ -233,3 +233,13 @@ def test_staff_endpoints_answer_a_body_that_is_not_an_object_with_a_400(
         assert api.post(url, "[1, 2]", content_type="application/json").status_code == 400
     report.refresh_from_db()
     assert report.status == Report.Status.RECEIVED and Report.objects.count() == 1
+
+
+def test_public_intake_links_get_a_scheme_and_a_bad_one_is_named(api, db):
+    url = "/api/v1/neutrality/public/reports/"
+    bad = api.post(url, intake_json(links=["facebook.com/x/1", "bukan tautan"]), format="json")
+    assert bad.status_code == 400
+    assert bad.json()["links"] == ["Bukan tautan yang valid: bukan tautan"]
+    assert not Report.objects.exists()
+    assert api.post(url, intake_json(links=["facebook.com/x/1"]), format="json").status_code == 201
+    assert Report.objects.get().evidence.get().url == "https://facebook.com/x/1"

@@ -569,3 +569,36 @@ def test_a_duplicate_is_linked_by_reference_and_only_own_codes_are_taken(
     client.post(url, {"original": original.tracking_code})
     duplicate.refresh_from_db()
     assert duplicate.duplicate_of is None
+
+
+def test_links_without_a_scheme_are_kept_as_https_links(client, category):
+    response = client.post(
+        reverse("neutrality:public_form"),
+        public_data(category=category.pk, links="facebook.com/post/1\nhttp://x.example/a"),
+    )
+    assert response.status_code == 302
+    urls = list(Report.objects.get().evidence.values_list("url", flat=True).order_by("pk"))
+    assert urls == ["https://facebook.com/post/1", "http://x.example/a"]
+
+
+def test_an_invalid_link_is_named_and_nothing_is_stored(client, category):
+    response = client.post(
+        reverse("neutrality:public_form"),
+        public_data(category=category.pk, links="https://ok.example/1\nbukan tautan"),
+    )
+    assert response.status_code == 200
+    assert "Bukan tautan yang valid: bukan tautan" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_evidence_added_later_takes_links_without_a_scheme(
+    client, report_factory, pamekasan_bawaslu
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    url = reverse("neutrality:evidence_add", args=[report.pk])
+    client.post(url, {"links": "instagram.com/p/xyz"})
+    assert report.evidence.get().url == "https://instagram.com/p/xyz"
+    response = client.post(url, {"links": "http://"}, follow=True)
+    assert "Bukan tautan yang valid: http://" in response.content.decode()
+    assert report.evidence.count() == 1
