@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -649,22 +649,46 @@ def report_reroute(*, report: Report, user, office: Agency, reason: str, ip=None
     return locked
 
 
+# Any constant: the key of the PostgreSQL advisory lock that takes duplicate
+# links one at a time ("NDUP").
+DUPLICATE_LOCK_KEY = 0x4E445550
+
+
 @transaction.atomic
 def report_mark_duplicate(*, report: Report, user, original: Report | None, ip=None) -> Report:
-    """Link ``report`` as a duplicate of ``original`` (None unlinks)."""
+    """Link ``report`` as a duplicate of ``original`` (None unlinks).
+
+    The link goes to the end of the original's chain (the report the others
+    duplicate), and is refused when that chain passes through ``report``:
+    a cycle (a → b → c → a) would leave no original. Links are taken one at
+    a time, so two officers linking at once cannot close a cycle between
+    them either (each walk sees the other's committed link).
+    """
+    if connection.vendor == "postgresql":  # SQLite writes one at a time anyway
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DUPLICATE_LOCK_KEY])
     locked = _locked_for(report, user, "duplicate")
     if original is not None:
-        original = Report.objects.get(pk=original.pk)  # the caller's copy may be stale
         if original.pk == locked.pk:
             raise ValidationError(
                 {"original": [_("Laporan tidak dapat menjadi duplikat dirinya.")]}
             )
-        if original.duplicate_of_id == locked.pk:
-            raise ValidationError(
-                {"original": [_("Laporan itu sudah ditandai duplikat dari laporan ini.")]}
-            )
-        if original.duplicate_of_id:
-            original = original.duplicate_of
+        original = Report.objects.get(pk=original.pk)  # the caller's copy may be stale
+        seen = {original.pk}
+        while original.duplicate_of_id is not None:
+            if original.duplicate_of_id == locked.pk or original.duplicate_of_id in seen:
+                raise ValidationError(
+                    {
+                        "original": [
+                            _(
+                                "Laporan itu (langsung atau lewat laporan lain) sudah ditandai "
+                                "duplikat dari laporan ini: tautan ini akan membuat lingkaran."
+                            )
+                        ]
+                    }
+                )
+            seen.add(original.duplicate_of_id)
+            original = Report.objects.get(pk=original.duplicate_of_id)
     locked.duplicate_of = original
     locked.save(update_fields=["duplicate_of", "updated_at"])
     note = (

@@ -276,3 +276,41 @@ def test_register_numbers_stay_unique_when_reports_move_away(
     second = move(report_factory(), pamekasan_bawaslu, "register")
     assert first.register_number == "001/Reg/LP/PW/35.28/11/2024"
     assert second.register_number == "002/Reg/LP/PW/35.28/11/2024"
+
+
+def _chain_has_cycle(report) -> bool:
+    seen = set()
+    while report is not None:
+        if report.pk in seen:
+            return True
+        seen.add(report.pk)
+        report = Report.objects.get(pk=report.pk).duplicate_of
+    return False
+
+
+def test_a_duplicate_link_that_would_close_a_cycle_is_refused(report_factory, pamekasan_bawaslu):
+    a, b, c = report_factory(), report_factory(), report_factory()
+    report_mark_duplicate(report=a, user=pamekasan_bawaslu, original=b)
+    report_mark_duplicate(report=b, user=pamekasan_bawaslu, original=c)
+    for report, original in ((c, a), (c, b), (b, a)):
+        with pytest.raises(ValidationError) as exc:
+            report_mark_duplicate(report=report, user=pamekasan_bawaslu, original=original)
+        assert "lingkaran" in exc.value.messages[0]
+    with pytest.raises(ValidationError) as exc:
+        report_mark_duplicate(report=c, user=pamekasan_bawaslu, original=c)
+    assert "dirinya" in exc.value.messages[0]
+    for report in (a, b, c):
+        assert not _chain_has_cycle(report)
+    c.refresh_from_db()
+    assert c.duplicate_of is None
+
+
+def test_a_duplicate_points_to_the_end_of_the_chain(report_factory, pamekasan_bawaslu):
+    a, b, c, d = (report_factory() for _ in range(4))
+    report_mark_duplicate(report=b, user=pamekasan_bawaslu, original=c)
+    report_mark_duplicate(report=a, user=pamekasan_bawaslu, original=b)
+    assert Report.objects.get(pk=a.pk).duplicate_of == c
+    # The chain's end may itself be marked later: the walk still ends, at d.
+    report_mark_duplicate(report=c, user=pamekasan_bawaslu, original=d)
+    r = report_mark_duplicate(report=report_factory(), user=pamekasan_bawaslu, original=a)
+    assert r.duplicate_of == d
