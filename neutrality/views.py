@@ -306,7 +306,10 @@ def detail(request, pk):
             "evidence": report.evidence.all() if may_act else [],
             "evidence_count": report.evidence.count(),
             "related": selectors.related_reports(request.user, report),
-            "duplicates": report.duplicates.all(),
+            # Only those the user may read (a duplicate may sit in another office).
+            "duplicates": access.reports_for(request.user, report.duplicates.all()).order_by(
+                "received_at"
+            ),
             "reroute_form": RerouteForm() if may_act else None,
             "evidence_form": EvidenceForm() if may_act else None,
             "officers": _office_officers({report.office_id}) if may_act else [],

@@ -602,3 +602,27 @@ def test_evidence_added_later_takes_links_without_a_scheme(
     response = client.post(url, {"links": "http://"}, follow=True)
     assert "Bukan tautan yang valid: http://" in response.content.decode()
     assert report.evidence.count() == 1
+
+
+def test_the_original_lists_the_reports_marked_as_its_duplicates(
+    client, report_factory, pamekasan_bawaslu, pamekasan_desk, agency_factory
+):
+    from desk.models import Agency
+    from neutrality.services import report_mark_duplicate, report_reroute
+
+    original = report_factory()
+    first = report_factory(asn_nip="", asn_name="Nama Lain")  # not "related" by ASN
+    elsewhere = report_factory(asn_nip="", asn_name="Nama Lain")
+    for duplicate in (first, elsewhere):
+        report_mark_duplicate(report=duplicate, user=pamekasan_bawaslu, original=original)
+    # One duplicate now handled in Kalimantan Timur: out of Pamekasan's scope.
+    kaltim = agency_factory("64.11", kind=Agency.Kind.BAWASLU, name="Bawaslu Mahakam Ulu")
+    report_reroute(report=elsewhere, user=pamekasan_bawaslu, office=kaltim, reason="Salah")
+    for persona in (pamekasan_bawaslu, pamekasan_desk):
+        client.force_login(persona)
+        body = client.get(original.get_absolute_url()).content.decode()
+        section = body[body.index('id="duplicates"') : body.index('id="related"')]
+        assert first.get_absolute_url() in section and f"#{first.pk}" in section
+        assert elsewhere.get_absolute_url() not in section
+    page = client.get(report_factory(asn_nip="").get_absolute_url()).content.decode()
+    assert 'id="duplicates"' not in page
