@@ -1,6 +1,7 @@
 """Forms: the public and staff intake, the handling steps on a report."""
 
 import datetime
+import zoneinfo
 
 from django import forms
 from django.utils import timezone
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from desk.models import Agency, Region
 from neutrality.models import REPORT_WINDOW_DAYS, Category, Report
-from neutrality.services import MAX_FILES, Intake, is_time_barred, links_clean
+from neutrality.services import MAX_FILES, Intake, is_time_barred, links_clean, local_today
 from neutrality.validators import ALLOWED_KINDS, validate_region_code
 
 
@@ -194,18 +195,36 @@ class ReportForm(forms.Form):
         return cleaned
 
     def late_warning(self) -> str:
-        """Shown before submitting: a known date more than 7 days back."""
+        """Shown before submitting: a known date more than 7 days back,
+        counted to today in the chosen place's zone, as the time-barred flag
+        is (WIT's day starts two hours before WIB's)."""
         raw = self.data.get("known_on") if self.is_bound else None
         try:
             known = datetime.date.fromisoformat(raw) if raw else None
         except ValueError:
             return ""
-        if known and is_time_barred(known, timezone.localdate()):
+        if known and is_time_barred(known, self._chosen_place_today()):
             return _(
                 "Kejadian diketahui lebih dari %(n)s hari yang lalu: laporan tetap diterima, "
                 "tetapi kedaluwarsa dan tidak dapat diregistrasi."
             ) % {"n": REPORT_WINDOW_DAYS}
         return ""
+
+    def _chosen_place_today(self) -> datetime.date:
+        codes = [self.data.get(name) for name in ("village", "district", "regency", "province")]
+        code = next((c for c in codes if c), None)
+        region = Region.objects.filter(code=code).only("timezone").first() if code else None
+        return local_today(region) if region else timezone.localdate()
+
+    def today_by_province(self) -> dict[str, str]:
+        """Today's date in each province's zone, for the form's script: it
+        warns with the chosen province's date, not the browser's clock."""
+        return {
+            code: timezone.localdate(timezone.now(), zoneinfo.ZoneInfo(zone)).isoformat()
+            for code, zone in Region.objects.filter(level="province").values_list(
+                "code", "timezone"
+            )
+        }
 
     def intake(self) -> Intake:
         c = self.cleaned_data

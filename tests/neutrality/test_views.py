@@ -626,3 +626,43 @@ def test_the_original_lists_the_reports_marked_as_its_duplicates(
         assert elsewhere.get_absolute_url() not in section
     page = client.get(report_factory(asn_nip="").get_absolute_url()).content.decode()
     assert 'id="duplicates"' not in page
+
+
+@pytest.mark.parametrize(
+    ("province", "regency", "late"),
+    [("35", "35.28", False), ("73", "73.71", True)],  # Pamekasan (WIB), Makassar (WITA)
+)
+def test_the_late_warning_and_the_time_barred_flag_agree_on_the_places_date(
+    client, category, time_machine, province, regency, late
+):
+    # 1 Nov 2024 16:30 UTC: still 1 Nov (23:30) in Pamekasan, 2 Nov (00:30) in
+    # Makassar. Known on 25 Oct: day 7 in Pamekasan, day 8 in Makassar.
+    time_machine.move_to(datetime.datetime(2024, 11, 1, 16, 30, tzinfo=datetime.UTC), tick=False)
+    district = Region.objects.filter(parent_id=regency).order_by("code").first().code
+    data = public_data(
+        category=category.pk,
+        province=province,
+        regency=regency,
+        district=district,
+        asn_region=regency,
+        occurred_on="2024-10-25",
+        known_on="2024-10-25",
+    )
+    url = reverse("neutrality:public_form")
+    body = client.post(url, {**data, "refresh": "1"}).content.decode()
+    hidden = 'id="late-warning" class="late-warning" role="status" hidden' in body
+    assert hidden is not late
+    # The page gives the script each province's date (the server's, per zone).
+    assert '"35": "2024-11-01"' in body and '"73": "2024-11-02"' in body
+    assert client.post(url, data).status_code == 302
+    assert Report.objects.get().time_barred is late
+
+
+def test_the_form_script_gets_the_province_government_label_in_the_users_language(
+    client, db, settings
+):
+    body = client.get(reverse("neutrality:public_form")).content.decode()
+    assert 'data-province-government="Pemerintah provinsi"' in body
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("neutrality:public_form")).content.decode()
+    assert 'data-province-government="Provincial government"' in body
