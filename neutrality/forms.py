@@ -7,9 +7,16 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from desk.models import Agency, Region
+from desk.models import Region
 from neutrality.models import REPORT_WINDOW_DAYS, Category, Report
-from neutrality.services import MAX_FILES, Intake, is_time_barred, links_clean, local_today
+from neutrality.services import (
+    MAX_FILES,
+    Intake,
+    bawaslu_office_name,
+    is_time_barred,
+    links_clean,
+    local_today,
+)
 from neutrality.validators import ALLOWED_KINDS, validate_region_code
 
 
@@ -295,14 +302,21 @@ class TransitionForm(forms.Form):
     }
 
 
+class OfficeRegionField(forms.ModelChoiceField):
+    def label_from_instance(self, region):
+        return f"{bawaslu_office_name(region)} ({region.code})"
+
+
 class RerouteForm(forms.Form):
-    office = forms.ModelChoiceField(
+    """Any province's or kab/kota's Bawaslu, by region: the office row is
+    created on demand (services.bawaslu_office), as intake routing does."""
+
+    region = OfficeRegionField(
         label=_("Kantor Bawaslu tujuan"),
-        queryset=Agency.objects.filter(
-            kind=Agency.Kind.BAWASLU, region__isnull=False, is_active=True
-        )
-        .select_related("region")
-        .order_by("region_id"),
+        queryset=Region.objects.filter(
+            level__in=[Region.Level.PROVINCE, Region.Level.REGENCY]
+        ).order_by("code"),
+        to_field_name="code",
     )
     reason = forms.CharField(label=_("Alasan"), max_length=250)
 

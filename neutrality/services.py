@@ -62,18 +62,7 @@ def office_for(region: Region, *, provincial_matter: bool) -> tuple[Agency, str]
     """
     code = region.code[:2] if provincial_matter or region.level == "province" else region.code[:5]
     target = region if region.code == code else Region.objects.get(code=code)
-    office = (
-        Agency.objects.filter(kind=Agency.Kind.BAWASLU, region=target, is_active=True)
-        .order_by("pk")
-        .first()
-    )
-    if office is None:
-        prefix = "Bawaslu Provinsi" if target.level == "province" else "Bawaslu"
-        office, _created = Agency.objects.get_or_create(
-            region=target,
-            name=f"{prefix} {target.name}",
-            defaults={"kind": Agency.Kind.BAWASLU},
-        )
+    office = bawaslu_office(target)
     if provincial_matter:
         reason = _(
             "ASN tingkat provinsi atau pemilihan gubernur: ditangani Bawaslu provinsi (%(region)s)."
@@ -84,6 +73,27 @@ def office_for(region: Region, *, provincial_matter: bool) -> tuple[Agency, str]
             "region": target.name,
         }
     return office, reason
+
+
+def bawaslu_office(region: Region) -> Agency:
+    """The Bawaslu office of a province or kab/kota, created when the desk has
+    no row for it yet (Bawaslu is permanent at both levels)."""
+    office = (
+        Agency.objects.filter(kind=Agency.Kind.BAWASLU, region=region, is_active=True)
+        .order_by("pk")
+        .first()
+    )
+    if office is None:
+        office, _created = Agency.objects.get_or_create(
+            region=region, name=bawaslu_office_name(region), defaults={"kind": Agency.Kind.BAWASLU}
+        )
+    return office
+
+
+def bawaslu_office_name(region: Region) -> str:
+    """An institution's name, the same in every language."""
+    prefix = "Bawaslu Provinsi" if region.level == Region.Level.PROVINCE else "Bawaslu"
+    return f"{prefix} {region.name}"
 
 
 # --- Intake -----------------------------------------------------------------
@@ -608,21 +618,25 @@ def report_assign(*, report: Report, user, assignee, ip=None) -> Report:
 
 
 @transaction.atomic
-def report_reroute(*, report: Report, user, office: Agency, reason: str, ip=None) -> Report:
-    """Hand the report to another Bawaslu office; the reason is kept."""
+def report_reroute(*, report: Report, user, region: Region, reason: str, ip=None) -> Report:
+    """Hand the report to the Bawaslu office of another province or kab/kota,
+    chosen by region; the office is created on demand, as routing does. The
+    reason is kept."""
     locked = _locked_for(report, user, "reroute")
     reason = (reason or "").strip()
     errors = {}
-    if office.kind != Agency.Kind.BAWASLU or office.region_id is None or not office.is_active:
-        errors["office"] = [_("Pilih kantor Bawaslu provinsi atau kabupaten/kota.")]
-    elif office.pk == locked.office_id:
-        errors["office"] = [_("Laporan sudah ditangani kantor ini.")]
+    office = None
+    if region is None or region.level not in (Region.Level.PROVINCE, Region.Level.REGENCY):
+        errors["region"] = [_("Pilih provinsi atau kabupaten/kota kantor Bawaslu tujuan.")]
+    elif locked.office.region_id == region.code:
+        errors["region"] = [_("Laporan sudah ditangani kantor ini.")]
     if not reason:
         errors["reason"] = [_("Tuliskan alasan pemindahan.")]
     elif len(reason) > 250:
         errors["reason"] = [_("Alasan paling panjang 250 karakter.")]
     if errors:
         raise ValidationError(errors)
+    office = bawaslu_office(region)
     old = locked.office
     locked.office = office
     locked.assignee = None

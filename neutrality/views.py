@@ -396,7 +396,7 @@ def reroute(request, pk):
             report = services.report_reroute(
                 report=report,
                 user=request.user,
-                office=form.cleaned_data["office"],
+                region=form.cleaned_data["region"],
                 reason=form.cleaned_data["reason"],
                 ip=client_ip(request),
             )

@@ -301,7 +301,10 @@ def test_report_page_lists_decisions_for_meeting_readers_and_the_handling_office
         region=Region.objects.get(code="35.28"), kind=Agency.Kind.BAWASLU, name="Bawaslu Pamekasan"
     )
     report_reroute(
-        report=targets["report"], user=officer, office=pamekasan, reason="Terlapor di Pamekasan"
+        report=targets["report"],
+        user=officer,
+        region=pamekasan.region,
+        reason="Terlapor di Pamekasan",
     )
     page = client.get(meeting.get_absolute_url()).content.decode()
     assert "Bawaslu mengklarifikasi kasus" in page

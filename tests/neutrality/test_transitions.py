@@ -242,10 +242,13 @@ def test_reroute_needs_a_reason_and_hands_the_report_over(
 
     sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep")
     with pytest.raises(ValidationError) as exc:
-        report_reroute(report=report, user=pamekasan_bawaslu, office=sumenep, reason=" ")
+        report_reroute(report=report, user=pamekasan_bawaslu, region=sumenep.region, reason=" ")
     assert "reason" in exc.value.message_dict
     r = report_reroute(
-        report=report, user=pamekasan_bawaslu, office=sumenep, reason="ASN bertugas di Sumenep"
+        report=report,
+        user=pamekasan_bawaslu,
+        region=sumenep.region,
+        reason="ASN bertugas di Sumenep",
     )
     assert r.office == sumenep and "ASN bertugas di Sumenep" in r.routing_reason
     assert r.status == S.RECEIVED
@@ -272,7 +275,9 @@ def test_register_numbers_stay_unique_when_reports_move_away(
     time_machine.move_to(NOV_1, tick=False)
     sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep")
     first = move(report_factory(), pamekasan_bawaslu, "register")
-    report_reroute(report=first, user=pamekasan_bawaslu, office=sumenep, reason="Salah kantor")
+    report_reroute(
+        report=first, user=pamekasan_bawaslu, region=sumenep.region, reason="Salah kantor"
+    )
     second = move(report_factory(), pamekasan_bawaslu, "register")
     assert first.register_number == "001/Reg/LP/PW/35.28/11/2024"
     assert second.register_number == "002/Reg/LP/PW/35.28/11/2024"
@@ -314,3 +319,37 @@ def test_a_duplicate_points_to_the_end_of_the_chain(report_factory, pamekasan_ba
     report_mark_duplicate(report=c, user=pamekasan_bawaslu, original=d)
     r = report_mark_duplicate(report=report_factory(), user=pamekasan_bawaslu, original=a)
     assert r.duplicate_of == d
+
+
+def test_reroute_reaches_any_province_or_kabupaten_office_creating_it_on_demand(
+    report, pamekasan_bawaslu, make_user
+):
+    from desk.models import Agency, Region, Role
+
+    assert not Agency.objects.filter(region_id="64.11").exists()  # Mahakam Ulu: no row yet
+    r = report_reroute(
+        report=report,
+        user=pamekasan_bawaslu,
+        region=Region.objects.get(code="64.11"),
+        reason="Terlapor bertugas di Mahakam Ulu",
+    )
+    office = Agency.objects.get(region_id="64.11", kind=Agency.Kind.BAWASLU)
+    assert r.office == office and office.name == "Bawaslu Kabupaten Mahakam Ulu"
+    mahulu_officer = make_user(Role.BAWASLU_OFFICER, "64.11")
+    r = report_reroute(
+        report=r,
+        user=mahulu_officer,
+        region=Region.objects.get(code="64"),
+        reason="ASN pemerintah provinsi",
+    )
+    assert r.office.name == "Bawaslu Provinsi Kalimantan Timur"
+    for code, field in (("64.11.01", "region"), ("64", "region")):
+        with pytest.raises(ValidationError) as exc:
+            report_reroute(
+                report=r,
+                user=make_user(Role.BAWASLU_OFFICER, "64"),
+                region=Region.objects.get(code=code),
+                reason="x",
+            )
+        assert field in exc.value.message_dict
+    assert Agency.objects.filter(region_id="64.11.01").count() == 0

@@ -565,7 +565,9 @@ def test_a_duplicate_is_linked_by_reference_and_only_own_codes_are_taken(
     client.post(url, {"original": ""})
     # A report now handled by another office is not found by its code.
     sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Sumenep")
-    report_reroute(report=original, user=pamekasan_bawaslu, office=sumenep, reason="Salah kantor")
+    report_reroute(
+        report=original, user=pamekasan_bawaslu, region=sumenep.region, reason="Salah kantor"
+    )
     client.post(url, {"original": original.tracking_code})
     duplicate.refresh_from_db()
     assert duplicate.duplicate_of is None
@@ -617,7 +619,7 @@ def test_the_original_lists_the_reports_marked_as_its_duplicates(
         report_mark_duplicate(report=duplicate, user=pamekasan_bawaslu, original=original)
     # One duplicate now handled in Kalimantan Timur: out of Pamekasan's scope.
     kaltim = agency_factory("64.11", kind=Agency.Kind.BAWASLU, name="Bawaslu Mahakam Ulu")
-    report_reroute(report=elsewhere, user=pamekasan_bawaslu, office=kaltim, reason="Salah")
+    report_reroute(report=elsewhere, user=pamekasan_bawaslu, region=kaltim.region, reason="Salah")
     for persona in (pamekasan_bawaslu, pamekasan_desk):
         client.force_login(persona)
         body = client.get(original.get_absolute_url()).content.decode()
@@ -666,3 +668,23 @@ def test_the_form_script_gets_the_province_government_label_in_the_users_languag
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = client.get(reverse("neutrality:public_form")).content.decode()
     assert 'data-province-government="Provincial government"' in body
+
+
+def test_the_reroute_form_offers_every_province_and_kabupaten_office(
+    client, report_factory, pamekasan_bawaslu
+):
+    from desk.models import Agency
+
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert 'value="64.11"' in page and "Bawaslu Kabupaten Mahakam Ulu (64.11)" in page
+    assert 'value="64"' in page and "Bawaslu Provinsi Kalimantan Timur (64)" in page
+    response = client.post(
+        reverse("neutrality:reroute", args=[report.pk]),
+        {"region": "64.11", "reason": "Terlapor bertugas di Mahakam Ulu"},
+    )
+    assert response["Location"] == reverse("neutrality:index")  # no longer this office's
+    report.refresh_from_db()
+    assert report.office == Agency.objects.get(region_id="64.11")
+    assert "Terlapor bertugas di Mahakam Ulu" in report.routing_reason
