@@ -430,6 +430,18 @@ class AuditEntry(AppendOnly):
         blank=True,
         related_name="audit",
     )
+    # Whose trail it is, for administrators of that region: the office's
+    # region when the entry is written (an export without a report: the
+    # region holding every office whose reporters it carried). Null: only
+    # nationwide administrators read it.
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("wilayah"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     detail = models.CharField(_("rincian"), max_length=500, blank=True)
     ip = models.GenericIPAddressField(_("alamat IP"), null=True, blank=True)
 

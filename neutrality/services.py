@@ -367,14 +367,41 @@ def _remove(names) -> None:
         storages["private"].delete(name)
 
 
-def audit_log(*, user, action: str, report: Report | None = None, detail: str = "", ip=None):
+def audit_log(
+    *,
+    user,
+    action: str,
+    report: Report | None = None,
+    region_code: str | None = None,
+    detail: str = "",
+    ip=None,
+):
+    """An audit entry, in the region of the report's office at this moment
+    unless ``region_code`` says otherwise (administrators read their region's)."""
+    if region_code is None and report is not None:
+        region_code = Agency.objects.values_list("region_id", flat=True).get(pk=report.office_id)
     return AuditEntry.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None,
         action=action,
         report=report,
+        region_id=region_code,
         detail=detail[:500],
         ip=ip,
     )
+
+
+def common_region(codes) -> str | None:
+    """The deepest region holding every one of ``codes`` (None: the nation).
+    ``35.28.01`` and ``35.28.02`` → ``35.28``; ``35.28`` and ``64.11`` → None."""
+    codes = [code.split(".") for code in codes if code]
+    if not codes:
+        return None
+    common = []
+    for parts in zip(*codes, strict=False):
+        if len(set(parts)) > 1:
+            break
+        common.append(parts[0])
+    return ".".join(common) or None
 
 
 # --- Transitions ------------------------------------------------------------
@@ -657,6 +684,7 @@ def report_reroute(*, report: Report, user, region: Region, reason: str, ip=None
         user=user,
         action=AuditEntry.Action.REROUTE,
         report=locked,
+        region_code=old.region_id,  # the office that acted (the new one has the report)
         detail=f"{old.pk} → {office.pk}",
         ip=ip,
     )

@@ -590,16 +590,19 @@ def export(request, fmt):
     header = [str(label) for _n, label in EXPORT_COLUMNS]
     if offices:
         header += [str(label) for _n, label in OWNER_COLUMNS]
-    rows, identities = [], 0
+    rows, identities, regions = [], 0, set()
     for report in reports.iterator(chunk_size=500):
         owner = report.office_id in offices
-        identities += owner
+        if owner:
+            identities += 1
+            regions.add(report.office.region_id)
         row = _export_row(report, owner)
         rows.append(row if offices else row[: len(EXPORT_COLUMNS)])
     if identities:
         services.audit_log(
             user=request.user,
             action=AuditEntry.Action.EXPORT_IDENTITY,
+            region_code=services.common_region(regions),
             detail=_("%(n)s laporan dengan identitas pelapor (%(fmt)s)")
             % {"n": identities, "fmt": fmt},
             ip=client_ip(request),
