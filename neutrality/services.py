@@ -2,7 +2,9 @@
 
 Every function validates, changes, records a ReportEvent (status history) and
 an AuditEntry (who did what) in one transaction, and raises Django
-ValidationErrors with messages in the user's language on bad input.
+ValidationErrors with messages in the user's language on bad input. Texts it
+stores (routing reasons, event notes, audit details) are written in the
+site's language, Indonesian, whoever's UI wrote them: see ``stored_language``.
 """
 
 import datetime
@@ -11,10 +13,12 @@ import secrets
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from desk.models import Agency, Region
 from neutrality import access
@@ -37,6 +41,13 @@ MAX_LINKS = 10
 
 # Human-typable: no 0/O, 1/I/L; 31^10 ≈ 8·10^14 codes, looked up behind a rate limit.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def stored_language():
+    """Around the making of a text saved in a row. Without it a citizen on
+    the English UI would store an English routing reason that Indonesian
+    officers then read; messages shown to the user stay outside it."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def tracking_code_new() -> str:
@@ -63,15 +74,17 @@ def office_for(region: Region, *, provincial_matter: bool) -> tuple[Agency, str]
     code = region.code[:2] if provincial_matter or region.level == "province" else region.code[:5]
     target = region if region.code == code else Region.objects.get(code=code)
     office = bawaslu_office(target)
-    if provincial_matter:
-        reason = _(
-            "ASN tingkat provinsi atau pemilihan gubernur: ditangani Bawaslu provinsi (%(region)s)."
-        ) % {"region": target.name}
-    else:
-        reason = _("Kejadian di %(place)s, %(region)s: ditangani Bawaslu kabupaten/kota.") % {
-            "place": region.name,
-            "region": target.name,
-        }
+    with stored_language():
+        if provincial_matter:
+            reason = _(
+                "ASN tingkat provinsi atau pemilihan gubernur: ditangani Bawaslu provinsi "
+                "(%(region)s)."
+            ) % {"region": target.name}
+        else:
+            reason = _("Kejadian di %(place)s, %(region)s: ditangani Bawaslu kabupaten/kota.") % {
+                "place": region.name,
+                "region": target.name,
+            }
     return office, reason
 
 
@@ -202,11 +215,12 @@ def report_submit(
             report.full_clean(exclude=["tracking_code"])
             report.save()
             _evidence_store(report, sniffed, links, stored)
-            note = _("Laporan diterima melalui %(channel)s.") % {
-                "channel": report.get_channel_display()
-            }
-            if report.time_barred:
-                note += " " + _("Lewat 7 hari sejak diketahui: kedaluwarsa.")
+            with stored_language():
+                note = _("Laporan diterima melalui %(channel)s.") % {
+                    "channel": report.get_channel_display()
+                }
+                if report.time_barred:
+                    note += " " + _("Lewat 7 hari sejak diketahui: kedaluwarsa.")
             ReportEvent.objects.create(report=report, actor=user, to_status=S.RECEIVED, note=note)
             audit_log(user=user, action=AuditEntry.Action.CREATE, report=report, ip=ip)
     except ValidationError as exc:
@@ -300,10 +314,11 @@ def report_add_evidence(*, report: Report, user, files=(), links=(), ip=None) ->
         with transaction.atomic():
             locked = Report.objects.select_for_update().get(pk=report.pk)
             _evidence_store(locked, sniffed, links, stored)
-            note = _("Bukti tambahan: %(files)s berkas, %(links)s tautan.") % {
-                "files": len(files),
-                "links": len(links),
-            }
+            with stored_language():
+                note = _("Bukti tambahan: %(files)s berkas, %(links)s tautan.") % {
+                    "files": len(files),
+                    "links": len(links),
+                }
             ReportEvent.objects.create(
                 report=locked,
                 actor=user,
@@ -343,12 +358,10 @@ def report_withdraw_by_reporter(*, tracking_code: str, ip=None) -> Report:
         )
     locked.status = S.WITHDRAWN
     locked.save(update_fields=["status", "updated_at"])
+    with stored_language():
+        note = _("Dicabut pelapor dengan kode lacak.")
     ReportEvent.objects.create(
-        report=locked,
-        actor=None,
-        from_status=S.RECEIVED,
-        to_status=S.WITHDRAWN,
-        note=_("Dicabut pelapor dengan kode lacak."),
+        report=locked, actor=None, from_status=S.RECEIVED, to_status=S.WITHDRAWN, note=note
     )
     audit_log(
         user=None,
@@ -419,16 +432,17 @@ TRANSITIONS = {
     "close": ((S.NOT_REGISTERED, S.DECIDED, S.REFERRED, S.SANCTIONED), S.CLOSED),
 }
 
+# Lazy: built at import, read in each user's language.
 ACTION_LABELS = {
-    "register": _("Registrasi"),
-    "not_register": _("Tidak diregistrasi"),
-    "withdraw": _("Dicabut pelapor"),
-    "study": _("Mulai kajian / klarifikasi"),
-    "request_info": _("Minta keterangan tambahan (+2 hari)"),
-    "decide": _("Putuskan"),
-    "refer": _("Rekomendasikan"),
-    "record_sanction": _("Catat sanksi PPK"),
-    "close": _("Tutup"),
+    "register": gettext_lazy("Registrasi"),
+    "not_register": gettext_lazy("Tidak diregistrasi"),
+    "withdraw": gettext_lazy("Dicabut pelapor"),
+    "study": gettext_lazy("Mulai kajian / klarifikasi"),
+    "request_info": gettext_lazy("Minta keterangan tambahan (+2 hari)"),
+    "decide": gettext_lazy("Putuskan"),
+    "refer": gettext_lazy("Rekomendasikan"),
+    "record_sanction": gettext_lazy("Catat sanksi PPK"),
+    "close": gettext_lazy("Tutup"),
 }
 
 
@@ -553,21 +567,25 @@ def _apply(report: Report, action: str, **p) -> str:
     """Set the fields an action carries; returns a line for the event note."""
     if action == "register":
         report.register_number = _register_number(report)
-        return _("Nomor registrasi %(number)s.") % {"number": report.register_number}
+        with stored_language():
+            return _("Nomor registrasi %(number)s.") % {"number": report.register_number}
     if action == "not_register":
         reasons = Report.NotRegisteredReason
         if p["reason"] not in reasons.values:
             raise ValidationError({"reason": [_("Pilih alasan tidak diregistrasi.")]})
         report.not_registered_reason = p["reason"]
-        return str(reasons(p["reason"]).label) + "."
+        with stored_language():
+            return str(reasons(p["reason"]).label) + "."
     if action == "request_info":
         report.due_on = report.due_on + datetime.timedelta(days=EXTENSION_DAYS)
-        return _("Batas tindak lanjut diperpanjang 2 hari.")
+        with stored_language():
+            return _("Batas tindak lanjut diperpanjang 2 hari.")
     if action == "decide":
         if p["outcome"] not in Report.Outcome.values:
             raise ValidationError({"outcome": [_("Pilih hasil kajian.")]})
         report.outcome = p["outcome"]
-        return str(Report.Outcome(p["outcome"]).label) + "."
+        with stored_language():
+            return str(Report.Outcome(p["outcome"]).label) + "."
     if action == "refer":
         errors = {}
         if not p["letter_number"]:
@@ -591,10 +609,11 @@ def _apply(report: Report, action: str, **p) -> str:
         report.referral_target = target
         report.referral_letter_number = p["letter_number"]
         report.referral_letter_on = letter_on
-        return _("Rekomendasi ke %(target)s, surat %(number)s.") % {
-            "target": target.name,
-            "number": p["letter_number"],
-        }
+        with stored_language():
+            return _("Rekomendasi ke %(target)s, surat %(number)s.") % {
+                "target": target.name,
+                "number": p["letter_number"],
+            }
     if action == "record_sanction":
         errors = {}
         if p["sanction"] not in Report.Sanction.values:
@@ -607,10 +626,11 @@ def _apply(report: Report, action: str, **p) -> str:
             raise ValidationError(errors)
         report.sanction = p["sanction"]
         report.sanction_reference = p["sanction_reference"]
-        return _("%(sanction)s, keputusan %(ref)s.") % {
-            "sanction": Report.Sanction(p["sanction"]).label,
-            "ref": p["sanction_reference"],
-        }
+        with stored_language():
+            return _("%(sanction)s, keputusan %(ref)s.") % {
+                "sanction": Report.Sanction(p["sanction"]).label,
+                "ref": p["sanction_reference"],
+            }
     return ""
 
 
@@ -633,12 +653,10 @@ def report_assign(*, report: Report, user, assignee, ip=None) -> Report:
     locked.assignee = assignee
     locked.save(update_fields=["assignee", "updated_at"])
     name = (assignee.get_full_name() or assignee.username) if assignee else "—"
+    with stored_language():
+        note = _("Ditugaskan kepada %(name)s.") % {"name": name}
     ReportEvent.objects.create(
-        report=locked,
-        actor=user,
-        from_status=locked.status,
-        to_status=locked.status,
-        note=_("Ditugaskan kepada %(name)s.") % {"name": name},
+        report=locked, actor=user, from_status=locked.status, to_status=locked.status, note=note
     )
     audit_log(user=user, action=AuditEntry.Action.ASSIGN, report=locked, detail=name, ip=ip)
     return locked
@@ -667,18 +685,19 @@ def report_reroute(*, report: Report, user, region: Region, reason: str, ip=None
     old = locked.office
     locked.office = office
     locked.assignee = None
-    locked.routing_reason = _("Dipindahkan dari %(old)s: %(reason)s") % {
-        "old": old.name,
-        "reason": reason,
-    }
+    with stored_language():
+        locked.routing_reason = _("Dipindahkan dari %(old)s: %(reason)s") % {
+            "old": old.name,
+            "reason": reason,
+        }
+        note = _("Dipindahkan dari %(old)s ke %(new)s: %(reason)s") % {
+            "old": old.name,
+            "new": office.name,
+            "reason": reason,
+        }
     locked.save()
     ReportEvent.objects.create(
-        report=locked,
-        actor=user,
-        from_status=locked.status,
-        to_status=locked.status,
-        note=_("Dipindahkan dari %(old)s ke %(new)s: %(reason)s")
-        % {"old": old.name, "new": office.name, "reason": reason},
+        report=locked, actor=user, from_status=locked.status, to_status=locked.status, note=note
     )
     audit_log(
         user=user,
@@ -733,11 +752,12 @@ def report_mark_duplicate(*, report: Report, user, original: Report | None, ip=N
             original = Report.objects.get(pk=original.duplicate_of_id)
     locked.duplicate_of = original
     locked.save(update_fields=["duplicate_of", "updated_at"])
-    note = (
-        _("Ditandai duplikat dari %(other)s.") % {"other": original}
-        if original
-        else _("Tanda duplikat dihapus.")
-    )
+    with stored_language():
+        note = (
+            _("Ditandai duplikat dari %(other)s.") % {"other": original}
+            if original
+            else _("Tanda duplikat dihapus.")
+        )
     ReportEvent.objects.create(
         report=locked, actor=user, from_status=locked.status, to_status=locked.status, note=note
     )

@@ -599,12 +599,16 @@ def export(request, fmt):
         row = _export_row(report, owner)
         rows.append(row if offices else row[: len(EXPORT_COLUMNS)])
     if identities:
+        with services.stored_language():
+            detail = _("%(n)s laporan dengan identitas pelapor (%(fmt)s)") % {
+                "n": identities,
+                "fmt": fmt,
+            }
         services.audit_log(
             user=request.user,
             action=AuditEntry.Action.EXPORT_IDENTITY,
             region_code=services.common_region(regions),
-            detail=_("%(n)s laporan dengan identitas pelapor (%(fmt)s)")
-            % {"n": identities, "fmt": fmt},
+            detail=detail,
             ip=client_ip(request),
         )
     stamp = timezone.localdate().isoformat()

@@ -688,3 +688,74 @@ def test_the_reroute_form_offers_every_province_and_kabupaten_office(
     report.refresh_from_db()
     assert report.office == Agency.objects.get(region_id="64.11")
     assert "Terlapor bertugas di Mahakam Ulu" in report.routing_reason
+
+
+def test_system_texts_are_stored_in_indonesian_whatever_the_writers_language(
+    client, category, pamekasan_bawaslu, second_pamekasan_officer, settings, agency_factory
+):
+    """A citizen and an officer on the English UI: what is saved for every
+    reader (routing reason, event notes, audit details) stays Indonesian."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    late = (datetime.date.today() - datetime.timedelta(days=10)).isoformat()
+    response = client.post(
+        reverse("neutrality:public_form"),
+        public_data(category=category.pk, occurred_on=late, known_on=late),
+    )
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert report.routing_reason.startswith("Kejadian di Tlanakan, Kabupaten Pamekasan")
+    assert report.events.get().note == (
+        "Laporan diterima melalui Formulir publik. Lewat 7 hari sejak diketahui: kedaluwarsa."
+    )
+    client.force_login(pamekasan_bawaslu)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    act = reverse("neutrality:transition", args=[report.pk])
+    client.post(act, {"action": "not_register", "reason": "time_barred"})
+    client.post(
+        reverse("neutrality:assign", args=[report.pk]),
+        {"assignee": str(second_pamekasan_officer.pk)},
+    )
+    client.get(reverse("neutrality:export", args=["csv"]))
+    client.post(
+        reverse("neutrality:reroute", args=[report.pk]),
+        {"region": "35.29", "reason": "Salah kantor"},
+    )
+    notes = list(report.events.order_by("pk").values_list("note", flat=True))
+    assert notes[1] == "Kedaluwarsa (lewat 7 hari)."
+    assert "Ditugaskan kepada Siti." in notes
+    assert notes[-1].startswith("Dipindahkan dari Bawaslu Kabupaten Pamekasan ke Bawaslu")
+    report.refresh_from_db()
+    assert report.routing_reason == "Dipindahkan dari Bawaslu Kabupaten Pamekasan: Salah kantor"
+    export = AuditEntry.objects.get(action="export_identity")
+    assert export.detail == "1 laporan dengan identitas pelapor (csv)"
+    # The English reader still reads the page in English around them.
+    body = client.get(reverse("neutrality:index")).content.decode()
+    assert "<h1>ASN neutrality report" in body
+
+
+def test_handling_notes_are_stored_in_indonesian_from_the_english_ui(
+    client, report_factory, pamekasan_bawaslu, settings, photo
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    act = reverse("neutrality:transition", args=[report.pk])
+    for action in ("register", "study", "request_info"):
+        client.post(act, {"action": action})
+    client.post(act, {"action": "decide", "outcome": "not_violation"})
+    client.post(reverse("neutrality:evidence_add", args=[report.pk]), {"files": [photo]})
+    notes = list(report.events.order_by("pk").values_list("note", flat=True))
+    assert notes[1].startswith("Nomor registrasi ")
+    assert "Batas tindak lanjut diperpanjang 2 hari." in notes
+    assert "Bukan pelanggaran." in notes
+    assert "Bukti tambahan: 1 berkas, 0 tautan." in notes
+
+
+def test_the_handling_buttons_speak_the_officers_language(
+    client, report_factory, pamekasan_bawaslu, settings
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(report.get_absolute_url()).content.decode()
+    assert "<summary>Register</summary>" in body
