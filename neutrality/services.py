@@ -521,6 +521,19 @@ def report_transition(
                     ]
                 }
             )
+        if action == "register" and locked.status == S.RECEIVED and locked.time_barred:
+            raise ValidationError(
+                {
+                    "action": [
+                        _(
+                            "Laporan ini kedaluwarsa (disampaikan lewat %(n)s hari sejak "
+                            "diketahui): tidak dapat diregistrasi, hanya «Tidak diregistrasi» "
+                            "dengan alasan kedaluwarsa."
+                        )
+                        % {"n": REPORT_WINDOW_DAYS}
+                    ]
+                }
+            )
         if locked.status not in sources or action not in allowed_actions(locked):
             raise ValidationError(
                 {

@@ -95,8 +95,10 @@ def test_a_time_barred_report_cannot_be_registered(report_factory, pamekasan_baw
     )
     assert late.time_barred
     assert "register" not in allowed_actions(late)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
         move(late, pamekasan_bawaslu, "register")
+    assert "kedaluwarsa" in exc.value.messages[0]
+    assert "hanya «Tidak diregistrasi»" in exc.value.messages[0]
     r = move(late, pamekasan_bawaslu, "not_register", reason="time_barred")
     assert r.not_registered_reason == "time_barred"
     assert move(r, pamekasan_bawaslu, "close").status == S.CLOSED
