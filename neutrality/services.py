@@ -296,13 +296,27 @@ def _evidence_store(report: Report, sniffed, links, stored: list) -> None:
         evidence.save()
 
 
+def _refuse_evidence_when_handled(report: Report) -> None:
+    if not report.is_open:
+        raise ValidationError(
+            {
+                "files": [
+                    _("Laporan berstatus «%(status)s» tidak menerima bukti tambahan.")
+                    % {"status": report.get_status_display()}
+                ]
+            }
+        )
+
+
 def report_add_evidence(*, report: Report, user, files=(), links=(), ip=None) -> Report:
     """More evidence from the reporter (typically after "more information
-    requested"), entered by an officer of the owning office."""
+    requested"), entered by an officer of the owning office, while the
+    report is still being handled (an open status)."""
     if not access.can_act(user, report, "add_evidence"):
         raise ValidationError(
             _("Hanya petugas Bawaslu kantor pemilik laporan yang dapat mengubahnya.")
         )
+    _refuse_evidence_when_handled(report)
     files, links, sniffed = evidence_clean(files, links)
     if not files and not links:
         raise ValidationError({"files": [_("Pilih berkas atau isi tautan.")]})
@@ -313,6 +327,7 @@ def report_add_evidence(*, report: Report, user, files=(), links=(), ip=None) ->
     try:
         with transaction.atomic():
             locked = Report.objects.select_for_update().get(pk=report.pk)
+            _refuse_evidence_when_handled(locked)  # closed meanwhile
             _evidence_store(locked, sniffed, links, stored)
             with stored_language():
                 note = _("Bukti tambahan: %(files)s berkas, %(links)s tautan.") % {

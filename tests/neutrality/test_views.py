@@ -742,8 +742,8 @@ def test_handling_notes_are_stored_in_indonesian_from_the_english_ui(
     act = reverse("neutrality:transition", args=[report.pk])
     for action in ("register", "study", "request_info"):
         client.post(act, {"action": action})
-    client.post(act, {"action": "decide", "outcome": "not_violation"})
     client.post(reverse("neutrality:evidence_add", args=[report.pk]), {"files": [photo]})
+    client.post(act, {"action": "decide", "outcome": "not_violation"})
     notes = list(report.events.order_by("pk").values_list("note", flat=True))
     assert notes[1].startswith("Nomor registrasi ")
     assert "Batas tindak lanjut diperpanjang 2 hari." in notes
@@ -759,3 +759,21 @@ def test_the_handling_buttons_speak_the_officers_language(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body = client.get(report.get_absolute_url()).content.decode()
     assert "<summary>Register</summary>" in body
+
+
+@pytest.mark.parametrize("status", [S.WITHDRAWN, S.NOT_REGISTERED, S.DECIDED, S.CLOSED])
+def test_evidence_cannot_be_added_to_a_report_no_longer_handled(
+    client, report_factory, pamekasan_bawaslu, photo, status, tmp_path
+):
+    report = report_factory()
+    Report.objects.filter(pk=report.pk).update(status=status)
+    client.force_login(pamekasan_bawaslu)
+    response = client.post(
+        reverse("neutrality:evidence_add", args=[report.pk]),
+        {"files": [photo], "links": "https://x.example/1"},
+        follow=True,
+    )
+    assert "tidak menerima bukti tambahan" in response.content.decode()
+    assert not report.evidence.exists()
+    assert report.events.count() == 1
+    assert not any(p.is_file() for p in (tmp_path / "private").rglob("*"))
