@@ -319,7 +319,7 @@ class PublicReportView(APIView):
         if rate_limited(request, "api"):
             raise Throttled
         data = _object_body(request)
-        if data.get("website"):
+        if services.honeypot_filled(data.get("website")):
             return Response({"detail": "Laporan tidak dapat diproses."}, status=400)
         intake = IntakeSerializer(data=data)
         intake.is_valid(raise_exception=True)

@@ -23,6 +23,10 @@ from desk.models import Agency, Region
 FOLLOW_UP_DAYS = 3
 EXTENSION_DAYS = 2
 REPORT_WINDOW_DAYS = 7
+# Incidents before this are refused as typing errors (0001-01-01): regional
+# heads have been elected directly since June 2005 (UU 32/2004), and a
+# report is time-barred 7 days after it becomes known anyway.
+EARLIEST_INCIDENT_ON = datetime.date(2005, 1, 1)
 
 
 class Category(models.Model):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from desk.models import Agency, Region
 from neutrality import access
 from neutrality.models import (
+    EARLIEST_INCIDENT_ON,
     EXTENSION_DAYS,
     FOLLOW_UP_DAYS,
     REPORT_WINDOW_DAYS,
@@ -137,6 +138,11 @@ class Intake:
     provincial_matter: bool = False
 
 
+def honeypot_filled(value) -> bool:
+    """Any value at all in the hidden field ("0", false, " ") is a bot's."""
+    return value is not None and value != ""
+
+
 def local_today(region: Region) -> datetime.date:
     return timezone.localdate(timezone.now(), region.tzinfo)
 
@@ -156,6 +162,20 @@ def intake_clean(intake: Intake) -> None:
         )
     if intake.occurred_on > today:
         errors.setdefault("occurred_on", []).append(_("Tanggal kejadian ada di masa depan."))
+    elif intake.occurred_on < EARLIEST_INCIDENT_ON:
+        errors.setdefault("occurred_on", []).append(
+            _("Tanggal kejadian paling awal %(date)s: periksa tahunnya.")
+            % {"date": EARLIEST_INCIDENT_ON.strftime("%d/%m/%Y")}
+        )
+    if intake.asn_region is not None and intake.asn_region.level not in (
+        Region.Level.PROVINCE,
+        Region.Level.REGENCY,
+    ):
+        # The employing government: the province or a kab/kota (it decides
+        # whether the provincial Bawaslu handles the report).
+        errors.setdefault("asn_region", []).append(
+            _("Wilayah kerja ASN adalah provinsi atau kabupaten/kota (pemerintah daerahnya).")
+        )
     if intake.known_on > today:
         errors.setdefault("known_on", []).append(_("Tanggal diketahui ada di masa depan."))
     if intake.known_on < intake.occurred_on:

@@ -50,7 +50,7 @@ def public_form(request):
     if request.method == "POST" and "refresh" not in request.POST:
         if rate_limited(request, "report"):
             return render(request, "neutrality/public_limited.html", status=429)
-        if request.POST.get("website"):
+        if services.honeypot_filled(request.POST.get("website")):
             # A bot filled the hidden field: answer like a refusal, store nothing.
             return render(request, "neutrality/public_limited.html", status=400)
         if form.is_valid():

@@ -243,3 +243,50 @@ def test_public_intake_links_get_a_scheme_and_a_bad_one_is_named(api, db):
     assert not Report.objects.exists()
     assert api.post(url, intake_json(links=["facebook.com/x/1"]), format="json").status_code == 201
     assert Report.objects.get().evidence.get().url == "https://facebook.com/x/1"
+
+
+def test_not_found_reads_the_same_for_a_missing_and_an_out_of_scope_report(
+    api, report_factory, sumenep_bawaslu, pamekasan_desk
+):
+    report = report_factory()
+    api.force_authenticate(sumenep_bawaslu)
+    answers = [
+        api.get(f"{REPORTS}{report.pk}/"),  # another office's
+        api.get(f"{REPORTS}999999/"),  # none at all
+        api.get(f"{REPORTS}{report.pk}/transitions/"),
+    ]
+    api.force_authenticate(pamekasan_desk)  # reads it, may not act on it
+    answers.append(
+        api.post(f"{REPORTS}{report.pk}/transitions/", {"action": "register"}, format="json")
+    )
+    assert {a.status_code for a in answers} == {404}
+    assert {a.json()["detail"] for a in answers} == {"Data tidak ditemukan."}
+
+
+def test_public_intake_refuses_an_asn_region_below_kabupaten_and_an_ancient_date(api, db):
+    url = "/api/v1/neutrality/public/reports/"
+    response = api.post(url, intake_json(asn_region="35.28.01.2001"), format="json")
+    assert response.status_code == 400 and "asn_region" in response.json()
+    response = api.post(
+        url, intake_json(occurred_on="0001-01-01", known_on="0001-01-01"), format="json"
+    )
+    assert response.status_code == 400 and "2005" in response.json()["occurred_on"][0]
+    assert not Report.objects.exists()
+    assert api.post(url, intake_json(asn_region="35.28"), format="json").status_code == 201
+
+
+@pytest.mark.parametrize("value", ["0", 0, False, "false", " ", [], {}])
+def test_any_value_in_the_honeypot_stores_nothing(api, db, value):
+    response = api.post(
+        "/api/v1/neutrality/public/reports/", intake_json(website=value), format="json"
+    )
+    assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_an_empty_honeypot_lets_the_report_through(api, db, value):
+    response = api.post(
+        "/api/v1/neutrality/public/reports/", intake_json(website=value), format="json"
+    )
+    assert response.status_code == 201

@@ -67,6 +67,12 @@ def test_window_uses_the_incident_regions_local_date(report_factory, time_machin
             "sebelum tanggal kejadian",
         ),
         ({"known_on": datetime.date(2099, 1, 1)}, "known_on", "masa depan"),
+        (
+            {"occurred_on": datetime.date(1, 1, 1), "known_on": datetime.date(1, 1, 2)},
+            "occurred_on",
+            "paling awal 01/01/2005",
+        ),
+        ({"asn_region_code": "35.28.01"}, "asn_region", "provinsi atau kabupaten/kota"),
         ({"description": "x" * 5001}, "description", "5000"),
         ({"region_code": "35.28"}, "region", "kecamatan"),
     ],
@@ -76,6 +82,8 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(
 ):
     if "region_code" in overrides:
         overrides = {"region": Region.objects.get(code=overrides.pop("region_code"))}
+    if "asn_region_code" in overrides:
+        overrides = {"asn_region": Region.objects.get(code=overrides.pop("asn_region_code"))}
     with pytest.raises(ValidationError) as exc:
         report_submit(intake=intake(**overrides), channel="public")
     assert message in " ".join(exc.value.message_dict[field])

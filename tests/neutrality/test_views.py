@@ -777,3 +777,11 @@ def test_evidence_cannot_be_added_to_a_report_no_longer_handled(
     assert not report.evidence.exists()
     assert report.events.count() == 1
     assert not any(p.is_file() for p in (tmp_path / "private").rglob("*"))
+
+
+def test_a_honeypot_holding_zero_stores_nothing(client, category):
+    response = client.post(
+        reverse("neutrality:public_form"), public_data(category=category.pk, website="0")
+    )
+    assert response.status_code == 400
+    assert not Report.objects.exists()
