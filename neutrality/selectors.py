@@ -2,12 +2,14 @@
 statistics, the home panel."""
 
 import datetime
+import zoneinfo
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from desk.models import TIMEZONE_LABELS
 from neutrality import access
 from neutrality.models import Report
 
@@ -151,10 +153,16 @@ def home_panel(user) -> dict | None:
         reports = access.reports_for(user)
     else:
         return None
-    today = timezone.localdate()
+    # Each report against its incident region's date, as the queue does: one
+    # condition per zone (WIB, WITA, WIT), still one query.
+    overdue, due_today = Q(pk__in=[]), Q(pk__in=[])
+    for zone in TIMEZONE_LABELS:
+        today = timezone.localdate(timezone.now(), zoneinfo.ZoneInfo(zone))
+        overdue |= Q(region__timezone=zone, due_on__lt=today)
+        due_today |= Q(region__timezone=zone, due_on=today)
     counts = reports.filter(status__in=OPEN).aggregate(
         open=Count("pk"),
-        overdue=Count("pk", filter=Q(due_on__lt=today)),
-        due_today=Count("pk", filter=Q(due_on=today)),
+        overdue=Count("pk", filter=overdue),
+        due_today=Count("pk", filter=due_today),
     )
     return {"title": _("Netralitas ASN"), "template": "neutrality/_home_panel.html", **counts}

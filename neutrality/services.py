@@ -643,7 +643,7 @@ def _apply(report: Report, action: str, **p) -> str:
         letter_on = p["letter_on"]
         if not letter_on:
             errors["letter_on"] = [_("Isi tanggal surat rekomendasi.")]
-        elif letter_on > timezone.localdate() or letter_on < report.received_on:
+        elif letter_on > local_today(report.region) or letter_on < report.received_on:
             errors["letter_on"] = [
                 _("Tanggal surat harus antara tanggal laporan diterima dan hari ini.")
             ]

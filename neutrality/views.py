@@ -160,7 +160,6 @@ def index(request):
     _require_reader(request.user)
     filters, values = _filters(request)
     reports = list(selectors.queue(request.user, filters=values)[:200])
-    today = timezone.localdate()
     repeats = selectors.repeat_counts(request.user, reports)
     offices = access.officer_office_ids(request.user)
     for report in reports:
@@ -175,7 +174,6 @@ def index(request):
         {
             "filters": filters,
             "reports": reports,
-            "today": today,
             "is_officer": access.is_officer_anywhere(request.user),
             "query": query,
         },

@@ -355,3 +355,21 @@ def test_reroute_reaches_any_province_or_kabupaten_office_creating_it_on_demand(
             )
         assert field in exc.value.message_dict
     assert Agency.objects.filter(region_id="64.11.01").count() == 0
+
+
+def test_the_referral_letter_may_carry_the_regions_date_before_the_servers(
+    report_factory, pamekasan_bawaslu, make_user, time_machine
+):
+    from desk.models import Region, Role
+
+    # 1 Nov 2024 16:30 UTC: already 2 Nov (00:30) in Makassar, 1 Nov in Jakarta.
+    time_machine.move_to(datetime.datetime(2024, 11, 1, 16, 30, tzinfo=datetime.UTC), tick=False)
+    village = Region.objects.filter(code__startswith="73.71.", level="village").first()
+    report = report_factory(
+        region=village, occurred_on=datetime.date(2024, 10, 30), known_on=datetime.date(2024, 11, 1)
+    )
+    officer = make_user(Role.BAWASLU_OFFICER, "73.71")
+    r = move(move(report, officer, "register"), officer, "study")
+    r = move(r, officer, "decide", outcome=Report.Outcome.OTHER_LAW)
+    r = move(r, officer, "refer", letter_number="1/2024", letter_on=datetime.date(2024, 11, 2))
+    assert r.referral_letter_on == datetime.date(2024, 11, 2)

@@ -785,3 +785,23 @@ def test_a_honeypot_holding_zero_stores_nothing(client, category):
     )
     assert response.status_code == 400
     assert not Report.objects.exists()
+
+
+def test_the_home_panel_counts_deadlines_against_each_regions_own_date(
+    client, report_factory, ri_bawaslu, time_machine
+):
+    from neutrality.selectors import home_panel
+
+    pamekasan = report_factory()  # WIB
+    village = Region.objects.filter(code__startswith="73.71.", level="village").first()
+    makassar = report_factory(region=village)  # WITA
+    Report.objects.filter(pk__in=[pamekasan.pk, makassar.pk]).update(
+        due_on=datetime.date(2024, 11, 4)
+    )
+    # 4 Nov 2024 16:30 UTC: 23:30 on 4 Nov in Pamekasan, 00:30 on 5 Nov in Makassar.
+    time_machine.move_to(datetime.datetime(2024, 11, 4, 16, 30, tzinfo=datetime.UTC), tick=False)
+    panel = home_panel(ri_bawaslu)
+    assert (panel["open"], panel["overdue"], panel["due_today"]) == (2, 1, 1)
+    client.force_login(ri_bawaslu)
+    body = client.get("/").content.decode()
+    assert '<li class="bad">Lewat batas: 1</li>' in body and "Batas hari ini: 1" in body
