@@ -3,9 +3,10 @@ statistics, the home panel."""
 
 import datetime
 import zoneinfo
+from collections import defaultdict
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncMonth, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,19 +62,43 @@ def in_region(code: str) -> Q:
     return Q(region__code=code) | Q(region__code__startswith=code + ".")
 
 
-def repeat_counts(user, reports) -> dict[str, int]:
-    """For a page of reports: how many reports in scope share each NIP. One
-    grouped query on the NIP index (a correlated subquery per row cost 20×)."""
-    nips = {r.asn_nip for r in reports if r.asn_nip}
-    if not nips:
+def same_asn_q(report: Report) -> Q:
+    """Reports about the same civil servant: the same NIP, or the same name
+    and agency whatever the case. The queue's "+N" and the report page's
+    list both count with it."""
+    same = Q(asn_name__iexact=report.asn_name, asn_agency__iexact=report.asn_agency)
+    if report.asn_nip:
+        same |= Q(asn_nip=report.asn_nip)
+    return same
+
+
+def repeat_counts(user, reports) -> dict[int, int]:
+    """For a page of reports: report id → how many other reports in scope
+    concern the same ASN (``same_asn_q``). One query for the whole page (a
+    correlated subquery per row cost 20×), matched here; names and agencies
+    compared by the database's UPPER(), as ``iexact`` does."""
+    reports = list(reports)
+    if not reports:
         return {}
-    rows = (
-        access.reports_for(user, Report.objects.filter(asn_nip__in=nips))
-        .values("asn_nip")
-        .annotate(n=Count("pk"))
-        .values_list("asn_nip", "n")
-    )
-    return dict(rows)
+    nips = {r.asn_nip for r in reports if r.asn_nip}
+    names = {r.asn_name.upper() for r in reports}
+    rows = access.reports_for(
+        user,
+        Report.objects.annotate(name_key=Upper("asn_name"), agency_key=Upper("asn_agency")),
+    ).filter(Q(asn_nip__in=nips) | Q(name_key__in=names))
+    by_nip, by_name, key_of = defaultdict(set), defaultdict(set), {}
+    for pk, nip, name, agency in rows.values_list("pk", "asn_nip", "name_key", "agency_key"):
+        if nip:
+            by_nip[nip].add(pk)
+        by_name[(name, agency)].add(pk)
+        key_of[pk] = (name, agency)
+    counts = {}
+    for report in reports:
+        same = set(by_nip[report.asn_nip]) if report.asn_nip else set()
+        if report.pk in key_of:
+            same |= by_name[key_of[report.pk]]
+        counts[report.pk] = len(same - {report.pk})
+    return counts
 
 
 def deadline_state(report: Report, today: datetime.date | None = None) -> str:
@@ -94,12 +119,9 @@ def deadline_state(report: Report, today: datetime.date | None = None) -> str:
 def related_reports(user, report: Report):
     """Other reports about the same ASN (same NIP, or same name and agency),
     within what the user may read: duplicates and repeat offenders."""
-    same = Q(asn_name__iexact=report.asn_name, asn_agency__iexact=report.asn_agency)
-    if report.asn_nip:
-        same |= Q(asn_nip=report.asn_nip)
     return (
         access.reports_for(user, Report.objects.select_related("office", "category"))
-        .filter(same)
+        .filter(same_asn_q(report))
         .exclude(pk=report.pk)
         .order_by("-received_at")[:20]
     )

@@ -165,8 +165,8 @@ def index(request):
     for report in reports:
         report.deadline_state = selectors.deadline_state(report)
         report.show_code = report.office_id in offices
-        # Other reports in scope about the same NIP: a repeat offender shows.
-        report.same_asn = repeats.get(report.asn_nip, 1) - 1
+        # Other reports in scope about the same ASN: a repeat offender shows.
+        report.same_asn = repeats.get(report.pk, 0)
     query = request.GET.urlencode()
     return render(
         request,

@@ -805,3 +805,27 @@ def test_the_home_panel_counts_deadlines_against_each_regions_own_date(
     client.force_login(ri_bawaslu)
     body = client.get("/").content.decode()
     assert '<li class="bad">Lewat batas: 1</li>' in body and "Batas hari ini: 1" in body
+
+
+def test_the_queue_badge_and_the_report_page_count_the_same_other_reports(
+    client, report_factory, pamekasan_bawaslu
+):
+    first = report_factory()
+    same_nip = report_factory(asn_name="Hasanuddin")  # the NIP only
+    same_name = report_factory(  # the name and agency only, another case
+        asn_nip="", asn_name="DRS. HASANUDDIN", asn_agency="dinas pendidikan kabupaten pamekasan"
+    )
+    unrelated = report_factory(asn_nip="", asn_name="Orang Lain")
+    client.force_login(pamekasan_bawaslu)
+    body = client.get(reverse("neutrality:index")).content.decode()
+    rows = {
+        r.pk: body[body.index(r.get_absolute_url()) :].split("</tr>")[0]
+        for r in (first, same_nip, same_name, unrelated)
+    }
+    expected = {first.pk: 2, same_nip.pk: 1, same_name.pk: 1, unrelated.pk: 0}
+    for report in (first, same_nip, same_name, unrelated):
+        page = client.get(report.get_absolute_url()).content.decode()
+        related = page[page.index('id="related"') :].split("</section>")[0]
+        assert related.count("<li><a ") == expected[report.pk]
+        badge = f">+{expected[report.pk]}</span>"
+        assert (badge in rows[report.pk]) is bool(expected[report.pk])
