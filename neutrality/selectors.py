@@ -5,7 +5,7 @@ import datetime
 import zoneinfo
 from collections import defaultdict
 
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, Q, Value, When
 from django.db.models.functions import TruncMonth, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -131,9 +131,20 @@ STAT_DIMENSIONS = {
     "region": ("office__region__name", _("Wilayah (kantor)")),
     "category": ("category__name", _("Kategori")),
     "status": ("status", _("Status")),
-    "outcome": ("outcome", _("Hasil")),
+    "outcome": ("outcome_key", _("Hasil")),
     "month": ("month", _("Bulan")),
 }
+
+
+# A report without an outcome was either never examined (withdrawn, not
+# registered: closed or not) or is still being handled.
+OUTCOME_KEY = Case(
+    When(~Q(outcome=""), then="outcome"),
+    When(~Q(not_registered_reason=""), then=Value(Report.Status.NOT_REGISTERED)),
+    When(status=Report.Status.WITHDRAWN, then=Value(Report.Status.WITHDRAWN)),
+    default=Value(""),
+    output_field=CharField(),
+)
 
 
 def statistics(user) -> dict:
@@ -141,12 +152,18 @@ def statistics(user) -> dict:
     scope: one grouped query per dimension."""
     base = access.reports_for(user)
     status_labels = dict(Report.Status.choices)
-    outcome_labels = dict(Report.Outcome.choices)
+    outcome_labels = {
+        **dict(Report.Outcome.choices),
+        Report.Status.NOT_REGISTERED: Report.Status.NOT_REGISTERED.label,
+        Report.Status.WITHDRAWN: Report.Status.WITHDRAWN.label,
+    }
     tables = {}
     for key, (field, title) in STAT_DIMENSIONS.items():
         qs = base
         if key == "month":
             qs = qs.annotate(month=TruncMonth("received_on"))
+        elif key == "outcome":
+            qs = qs.annotate(outcome_key=OUTCOME_KEY)
         rows = list(qs.values(field).annotate(n=Count("pk")).order_by(field))
         if key == "status":
             rows = [{"label": status_labels.get(r[field], r[field]), "n": r["n"]} for r in rows]

@@ -829,3 +829,30 @@ def test_the_queue_badge_and_the_report_page_count_the_same_other_reports(
         assert related.count("<li><a ") == expected[report.pk]
         badge = f">+{expected[report.pk]}</span>"
         assert (badge in rows[report.pk]) is bool(expected[report.pk])
+
+
+def test_statistics_give_withdrawn_and_unregistered_reports_their_own_outcome(
+    report_factory, pamekasan_bawaslu, ri_bawaslu
+):
+    from neutrality.selectors import statistics
+
+    report_factory()  # still received
+    report_transition(report=report_factory(), user=pamekasan_bawaslu, action="withdraw")
+    not_registered = report_transition(
+        report=report_factory(), user=pamekasan_bawaslu, action="not_register", reason="formal"
+    )
+    report_transition(report=not_registered, user=pamekasan_bawaslu, action="close")
+    decided = report_factory()
+    for action, extra in (
+        ("register", {}),
+        ("study", {}),
+        ("decide", {"outcome": "not_violation"}),
+    ):
+        decided = report_transition(report=decided, user=pamekasan_bawaslu, action=action, **extra)
+    rows = {str(r["label"]): r["n"] for r in statistics(ri_bawaslu)["outcome"]["rows"]}
+    assert rows == {
+        "Belum diputus": 1,
+        "Dicabut pelapor": 1,
+        "Tidak diregistrasi": 1,
+        "Bukan pelanggaran": 1,
+    }
