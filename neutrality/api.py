@@ -64,6 +64,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "status",
             "received_at",
             "received_on",
+            "registered_on",
             "due_on",
             "time_barred",
             "office",

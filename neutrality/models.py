@@ -2,10 +2,12 @@
 the legal deadlines, referral onward, with the reporter protected.
 
 Legal facts (DOMAIN.md B, C): the report window is 7 calendar days from the
-day the incident became known; Bawaslu follows up within 3 calendar days of
-receipt, +2 when more information is requested; violations go to the
-referral target of the day (KASN until 23 Aug 2024, BKN since 24 Aug 2024),
-then the PPK records the sanction.
+day the incident became known; a report counts as received once registered,
+and Bawaslu follows up within 3 calendar days of that, +2 when more
+information is requested; before registration the deadline is the initial
+study's (settings.NEUTRALITY_INITIAL_STUDY_DAYS, unconfirmed for Pilkada).
+Violations go to the referral target of the day (KASN until 23 Aug 2024,
+BKN since 24 Aug 2024), then the PPK records the sanction.
 """
 
 import datetime
@@ -147,6 +149,11 @@ class Report(models.Model):
     )
     received_at = models.DateTimeField(_("diterima pada"))
     received_on = models.DateField(_("tanggal diterima"), help_text=_("Tanggal lokal wilayah."))
+    registered_on = models.DateField(
+        _("tanggal registrasi"), null=True, blank=True, help_text=_("Tanggal lokal wilayah.")
+    )
+    # The initial study's deadline until registration, then registration + 3
+    # days (+2 when more information is requested).
     due_on = models.DateField(_("batas tindak lanjut"), null=True, blank=True)
     time_barred = models.BooleanField(_("kedaluwarsa"), default=False)
 
@@ -295,9 +302,10 @@ class Report(models.Model):
 
     @property
     def extended(self) -> bool:
-        return bool(self.due_on) and self.due_on > self.received_on + datetime.timedelta(
-            days=FOLLOW_UP_DAYS
-        )
+        """The +2 days for more information have been given."""
+        if not (self.due_on and self.registered_on):
+            return False
+        return self.due_on > self.registered_on + datetime.timedelta(days=FOLLOW_UP_DAYS)
 
 
 def evidence_path(instance, filename):

@@ -147,6 +147,12 @@ def local_today(region: Region) -> datetime.date:
     return timezone.localdate(timezone.now(), region.tzinfo)
 
 
+def initial_study_days() -> int:
+    """Days for the initial study before registration (unconfirmed for
+    Pilkada, DOMAIN.md B: a setting, 2 by default)."""
+    return settings.NEUTRALITY_INITIAL_STUDY_DAYS
+
+
 def is_time_barred(known_on: datetime.date, filed_on: datetime.date) -> bool:
     """More than 7 calendar days after the day it became known (UU Pilkada 134(4))."""
     return (filed_on - known_on).days > REPORT_WINDOW_DAYS
@@ -208,7 +214,8 @@ def report_submit(
     ip: str | None = None,
 ) -> Report:
     """File a report: validate, route, store evidence privately, start the
-    3-day clock. A late report is kept but flagged time-barred."""
+    initial study's clock (the 3-day follow-up starts at registration). A
+    late report is kept but flagged time-barred."""
     intake_clean(intake)
     files, links, sniffed = evidence_clean(files, links)
     if intake.asn_region is not None and intake.asn_region.level == "province":
@@ -227,7 +234,7 @@ def report_submit(
                 status=S.RECEIVED,
                 received_at=now,
                 received_on=received_on,
-                due_on=received_on + datetime.timedelta(days=FOLLOW_UP_DAYS),
+                due_on=received_on + datetime.timedelta(days=initial_study_days()),
                 time_barred=is_time_barred(intake.known_on, received_on),
                 office=office,
                 routing_reason=reason,
@@ -503,16 +510,17 @@ def allowed_actions(report: Report) -> list[str]:
     return actions
 
 
-def _register_number(report: Report) -> str:
-    """The office's next number of the year. Counted over the numbers
-    themselves (they carry the office's region), not over the reports the
-    office holds now, so a report re-routed away never frees its number.
-    The office row is locked so two registrations never take the same one."""
+def _register_number(report: Report, registered_on: datetime.date) -> str:
+    """The office's next number of the year of registration. Counted over
+    the numbers themselves (they carry the office's region), not over the
+    reports the office holds now, so a report re-routed away never frees its
+    number. The office row is locked so two registrations never take the
+    same one."""
     office = Agency.objects.select_for_update().get(pk=report.office_id)
-    year = report.received_on.year
+    year = registered_on.year
     pattern = rf"^[0-9]+/Reg/LP/PW/{re.escape(office.region_id)}/[0-9]{{2}}/{year}$"
     count = Report.objects.filter(register_number__regex=pattern).count()
-    return f"{count + 1:03d}/Reg/LP/PW/{office.region_id}/{report.received_on:%m}/{year}"
+    return f"{count + 1:03d}/Reg/LP/PW/{office.region_id}/{registered_on:%m}/{year}"
 
 
 def report_transition(
@@ -614,7 +622,10 @@ def report_transition(
 def _apply(report: Report, action: str, **p) -> str:
     """Set the fields an action carries; returns a line for the event note."""
     if action == "register":
-        report.register_number = _register_number(report)
+        # Received, in law, from now: the 3-day follow-up starts today.
+        report.registered_on = local_today(report.region)
+        report.due_on = report.registered_on + datetime.timedelta(days=FOLLOW_UP_DAYS)
+        report.register_number = _register_number(report, report.registered_on)
         with stored_language():
             return _("Nomor registrasi %(number)s.") % {"number": report.register_number}
     if action == "not_register":

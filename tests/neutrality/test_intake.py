@@ -22,8 +22,10 @@ def test_report_is_received_with_tracking_code_deadline_and_event(report_factory
     assert report.status == Report.Status.RECEIVED
     assert len(report.tracking_code) == 11 and report.tracking_code[5] == "-"
     assert report.received_on == datetime.date(2024, 11, 1)
-    # 3 calendar days from receipt (UU Pilkada 134(5)).
-    assert report.due_on == datetime.date(2024, 11, 4)
+    # Until registration, the initial study's 2 calendar days (a setting); the
+    # 3-day follow-up (UU Pilkada 134(5)) starts at registration.
+    assert report.due_on == datetime.date(2024, 11, 3)
+    assert report.registered_on is None
     assert not report.time_barred
     event = report.events.get()
     assert (event.from_status, event.to_status) == ("", Report.Status.RECEIVED)

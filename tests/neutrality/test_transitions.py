@@ -373,3 +373,72 @@ def test_the_referral_letter_may_carry_the_regions_date_before_the_servers(
     r = move(r, officer, "decide", outcome=Report.Outcome.OTHER_LAW)
     r = move(r, officer, "refer", letter_number="1/2024", letter_on=datetime.date(2024, 11, 2))
     assert r.referral_letter_on == datetime.date(2024, 11, 2)
+
+
+def test_the_follow_up_clock_starts_at_registration_on_the_regions_date(
+    report_factory, pamekasan_bawaslu, time_machine
+):
+    # Received 31 Oct 2024, 09.00 WIB: the initial study runs to 2 Nov.
+    time_machine.move_to(datetime.datetime(2024, 10, 31, 2, 0, tzinfo=datetime.UTC), tick=False)
+    report = report_factory(
+        occurred_on=datetime.date(2024, 10, 29), known_on=datetime.date(2024, 10, 30)
+    )
+    assert report.due_on == datetime.date(2024, 11, 2) and not report.extended
+    # Registered 2 Nov 17.30 UTC: already 3 Nov (00.30) in Pamekasan.
+    time_machine.move_to(datetime.datetime(2024, 11, 2, 17, 30, tzinfo=datetime.UTC), tick=False)
+    r = move(report, pamekasan_bawaslu, "register")
+    assert r.registered_on == datetime.date(2024, 11, 3)
+    assert r.due_on == datetime.date(2024, 11, 6)  # 3 calendar days from registration
+    assert r.register_number == "001/Reg/LP/PW/35.28/11/2024"  # the month of registration
+    r = move(move(r, pamekasan_bawaslu, "study"), pamekasan_bawaslu, "request_info")
+    assert r.due_on == datetime.date(2024, 11, 8) and r.extended  # + 2: 5 in total
+
+
+@pytest.mark.parametrize(("days", "due"), [(2, 3), (1, 2), (0, 1), (5, 6)])
+def test_the_initial_study_period_is_a_setting(report_factory, settings, time_machine, days, due):
+    settings.NEUTRALITY_INITIAL_STUDY_DAYS = days
+    time_machine.move_to(NOV_1, tick=False)
+    report = report_factory(
+        occurred_on=datetime.date(2024, 10, 29), known_on=datetime.date(2024, 10, 30)
+    )
+    assert report.due_on == datetime.date(2024, 11, due)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_restarts_open_deadlines_from_registration(live_db, django_user_model):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from desk.models import Role, RoleAssignment
+    from neutrality.models import Category, ReferralTarget
+    from neutrality.reference import ensure_reference_data
+    from neutrality.services import report_submit
+
+    from .conftest import make_intake
+
+    ensure_reference_data(Category, ReferralTarget)
+    received, registered, extended = (
+        report_submit(intake=make_intake(), channel="public") for _ in range(3)
+    )
+    officer = django_user_model.objects.create_user("pamekasan.migrasi")
+    RoleAssignment.objects.create(
+        user=officer, role=Role.BAWASLU_OFFICER, agency=received.office, region_id="35.28"
+    )
+    registered = move(registered, officer, "register")
+    extended = move(
+        move(move(extended, officer, "register"), officer, "study"), officer, "request_info"
+    )
+    # As the old code left them: the clock from receipt, no registration date.
+    Report.objects.update(due_on=received.received_on + datetime.timedelta(days=9))
+    executor = MigrationExecutor(connection)
+    executor.migrate([("neutrality", "0004_auditentry_region")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    day = datetime.timedelta(days=1)
+    received.refresh_from_db()
+    assert received.due_on == received.received_on + 2 * day and received.registered_on is None
+    registered.refresh_from_db()
+    assert registered.registered_on == registered.received_on  # registered the same day
+    assert registered.due_on == registered.registered_on + 3 * day
+    extended.refresh_from_db()
+    assert extended.due_on == extended.registered_on + 5 * day and extended.extended

@@ -250,7 +250,6 @@ def test_queue_is_ordered_by_deadline_with_overdue_highlighted(
         occurred_on=datetime.date(2024, 11, 2), known_on=datetime.date(2024, 11, 2)
     )
     report_transition(report=done, user=pamekasan_bawaslu, action="withdraw")
-    time_machine.move_to(datetime.datetime(2024, 11, 4, 2, 0, tzinfo=datetime.UTC))
     client.force_login(pamekasan_bawaslu)
     # savepoint (ATOMIC_REQUESTS), session, user, role assignments (scope),
     # Bawaslu assignments, their offices, the offices' regions, the officers
@@ -265,8 +264,9 @@ def test_queue_is_ordered_by_deadline_with_overdue_highlighted(
         < body.index(new.tracking_code)
         < body.index(done.tracking_code)
     )
-    assert 'class="due-today"' in body  # old: received 1 Nov, due 4 Nov
-    time_machine.move_to(datetime.datetime(2024, 11, 5, 2, 0, tzinfo=datetime.UTC))
+    # old: received 1 Nov, initial study until 3 Nov (not registered yet).
+    assert 'class="due-today"' in body
+    time_machine.move_to(datetime.datetime(2024, 11, 4, 2, 0, tzinfo=datetime.UTC))
     client.force_login(pamekasan_bawaslu)  # the 12-hour session ended overnight
     assert 'class="overdue"' in client.get(reverse("neutrality:index")).content.decode()
     filtered = client.get(reverse("neutrality:index"), {"status": "withdrawn"}).content.decode()
