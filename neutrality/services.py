@@ -729,7 +729,6 @@ def report_reroute(*, report: Report, user, region: Region, reason: str, ip=None
     locked = _locked_for(report, user, "reroute")
     reason = (reason or "").strip()
     errors = {}
-    office = None
     if region is None or region.level not in (Region.Level.PROVINCE, Region.Level.REGENCY):
         errors["region"] = [_("Pilih provinsi atau kabupaten/kota kantor Bawaslu tujuan.")]
     elif locked.office.region_id == region.code:
@@ -741,6 +740,8 @@ def report_reroute(*, report: Report, user, region: Region, reason: str, ip=None
     if errors:
         raise ValidationError(errors)
     office = bawaslu_office(region)
+    if not office.is_active:  # only a deactivated row of that name exists
+        raise ValidationError({"region": [_("Kantor Bawaslu wilayah itu dinonaktifkan di admin.")]})
     old = locked.office
     locked.office = office
     locked.assignee = None

@@ -442,3 +442,23 @@ def test_the_migration_restarts_open_deadlines_from_registration(live_db, django
     assert registered.due_on == registered.registered_on + 3 * day
     extended.refresh_from_db()
     assert extended.due_on == extended.registered_on + 5 * day and extended.extended
+
+
+def test_reroute_refuses_an_office_deactivated_in_the_admin(
+    report, pamekasan_bawaslu, agency_factory
+):
+    from desk.models import Agency
+
+    agency_factory(
+        "35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep", is_active=False
+    )
+    with pytest.raises(ValidationError) as exc:
+        report_reroute(
+            report=report,
+            user=pamekasan_bawaslu,
+            region=Agency.objects.get(name="Bawaslu Kabupaten Sumenep").region,
+            reason="Salah kantor",
+        )
+    assert "dinonaktifkan" in exc.value.message_dict["region"][0]
+    report.refresh_from_db()
+    assert report.office.region_id == "35.28"
