@@ -2,6 +2,7 @@
 statistics, the home panel."""
 
 import datetime
+import re
 import zoneinfo
 from collections import defaultdict
 
@@ -45,14 +46,20 @@ def queue(user, *, filters: dict | None = None):
             # is secret to everyone else (models.Report.reference).
             | Q(tracking_code__iexact=term, office_id__in=access.officer_office_ids(user))
         )
-        if term.removeprefix("#").isdigit():
-            match |= Q(pk=int(term.removeprefix("#")))
+        if (pk := reference_pk(term)) is not None:
+            match |= Q(pk=pk)
         qs = qs.filter(match)
     return qs.annotate(
         open_first=Case(
             When(status__in=OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
         ),
     ).order_by("open_first", "due_on", "received_at")
+
+
+def reference_pk(term: str) -> int | None:
+    """The id in a reference typed as ``#123`` (models.Report.reference)."""
+    match = re.fullmatch(r"#\s*(\d{1,18})", term.strip())
+    return int(match.group(1)) if match else None
 
 
 def in_region(code: str) -> Q:

@@ -444,8 +444,8 @@ def _code_q(code: str, offices) -> Q:
     everyone else)."""
     normalised = services.tracking_code_normalise(code)
     q = Q(register_number=code)
-    if code.removeprefix("#").isdigit():
-        q |= Q(pk=int(code.removeprefix("#")))
+    if (pk := selectors.reference_pk(code)) is not None:
+        q |= Q(pk=pk)
     if normalised:
         q |= Q(tracking_code=normalised, office_id__in=offices)
     return q

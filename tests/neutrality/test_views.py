@@ -856,3 +856,18 @@ def test_statistics_give_withdrawn_and_unregistered_reports_their_own_outcome(
         "Tidak diregistrasi": 1,
         "Bukan pelanggaran": 1,
     }
+
+
+@pytest.mark.parametrize("term", ["#99999999999999999999999", "#", "12#", "# 1e5"])
+def test_an_odd_reference_in_the_search_finds_nothing_and_never_fails(
+    client, report_factory, pamekasan_bawaslu, term
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    response = client.get(reverse("neutrality:index"), {"q": term})
+    assert response.status_code == 200
+    assert report.get_absolute_url() not in response.content.decode()
+    duplicate = client.post(
+        reverse("neutrality:duplicate", args=[report_factory().pk]), {"original": term}
+    )
+    assert duplicate.status_code == 302
