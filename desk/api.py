@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.urls import include, path
 from django_filters import rest_framework as filters
 from rest_framework import exceptions, serializers, viewsets
@@ -14,7 +15,12 @@ from desk.scope import scope_for
 
 def exception_handler(exc, context):
     """DRF's handler, plus Django ValidationErrors raised by services, which
-    become a 400 with the same field → messages shape as serializer errors."""
+    become a 400 with the same field → messages shape as serializer errors.
+    A 404 from a scoped lookup gives DRF's own translated "not found", the
+    same whether the object is missing or out of scope (Django's message
+    would be English and name the model)."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from desk.admin import ScopedAdmin
 from meetings import services
 from meetings.models import Decision, DecisionEvent, Invitation, Meeting, ReminderDelivery, Series
+from neutrality.access import reports_for
 
 
 class InvitationInline(admin.TabularInline):
@@ -50,6 +51,13 @@ class DecisionAdmin(ScopedAdmin):
     search_fields = ["text"]
     raw_id_fields = ["meeting", "region", "responsible_agency", "responsible_person"]
     inlines = [DecisionEventInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "report":
+            # Only the reports this administrator may read, each named by
+            # register number or #id (never the tracking code).
+            kwargs["queryset"] = reports_for(request.user).order_by("-received_at")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(ReminderDelivery)

@@ -5,6 +5,8 @@ by administrators and changed by nobody."""
 from django.contrib import admin
 
 from desk.admin import ScopedAdmin
+from desk.models import Role
+from desk.scope import scope_for
 from neutrality.models import AuditEntry, Category, ReferralTarget, Report, ReportEvent
 
 
@@ -35,12 +37,13 @@ class ReadOnlyAdmin(ScopedAdmin):
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
     scope_field = "office__region"
-    list_display = ["tracking_code", "register_number", "status", "office", "received_at"]
+    list_display = ["__str__", "status", "office", "received_at"]
     list_filter = ["status", "category"]
-    search_fields = ["tracking_code", "register_number", "asn_name"]
-    # The reporter's identity stays out of the admin: only the owning office's
-    # officers see it, through the audited report page.
+    search_fields = ["register_number", "asn_name"]
+    # The reporter's identity and the tracking code (it withdraws the report)
+    # stay out of the admin: only the owning office's officers see them.
     exclude = [
+        "tracking_code",
         "reporter_name",
         "reporter_nik",
         "reporter_address",
@@ -49,17 +52,39 @@ class ReportAdmin(ReadOnlyAdmin):
     ]
 
 
+class HistoryAdmin(ReadOnlyAdmin):
+    """History that administrators read without being granted anything
+    else: a superuser everywhere, a staff user holding the Administrator
+    role in the regions administered (nationwide without a region)."""
+
+    def _scope(self, request):
+        return scope_for(request.user, Role.ADMINISTRATOR)
+
+    def has_view_permission(self, request, obj=None):
+        # The admin site itself lets only active staff in.
+        return not self._scope(request).is_empty
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        return self._scope(request).filter(queryset, self.scope_field)
+
+
 @admin.register(ReportEvent)
-class ReportEventAdmin(ReadOnlyAdmin):
+class ReportEventAdmin(HistoryAdmin):
     scope_field = "report__office__region"
     list_display = ["at", "report", "actor", "from_status", "to_status"]
     list_select_related = ["report", "actor"]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    scope_field = "report__office__region"
-    list_display = ["at", "user", "action", "report", "detail", "ip"]
+class AuditEntryAdmin(HistoryAdmin):
+    # The region is written with the entry (models.AuditEntry.region), so an
+    # export without a report is still some region's.
+    scope_field = "region"
+    list_display = ["at", "user", "action", "report", "region", "detail", "ip"]
     list_filter = ["action"]
-    list_select_related = ["report", "user"]
-    search_fields = ["user__username", "report__tracking_code", "detail"]
+    list_select_related = ["report", "user", "region"]
+    search_fields = ["user__username", "report__register_number", "detail"]

@@ -1,13 +1,16 @@
 """This app's endpoints under /api/v1/: reports (scoped), their transitions,
 statistics, and the public intake and tracking (no account needed)."""
 
+from collections.abc import Mapping
+
 from django.urls import include, path
+from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.exceptions import NotFound, ParseError, Throttled
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -17,6 +20,7 @@ from desk.models import Region
 from neutrality import access, selectors, services
 from neutrality.models import AuditEntry, Category, Report, ReportEvent
 from neutrality.ratelimit import client_ip, rate_limited
+from neutrality.validators import validate_region_code
 
 STATUS_HELP = ", ".join(Report.Status.values)
 
@@ -41,17 +45,26 @@ class ReportSerializer(serializers.ModelSerializer):
     office = serializers.CharField(source="office.name")
     category = serializers.CharField(source="category.code")
     referral_target = serializers.CharField(source="referral_target.name", default=None)
+    reference = serializers.CharField(
+        read_only=True, help_text="Register number, or #id before registration."
+    )
+    tracking_code = serializers.SerializerMethodField(
+        help_text="Only for officers of the owning office (null for everyone else): "
+        "whoever holds it may withdraw the report before registration."
+    )
 
     class Meta:
         model = Report
         fields = [
             "id",
+            "reference",
             "tracking_code",
             "register_number",
             "channel",
             "status",
             "received_at",
             "received_on",
+            "registered_on",
             "due_on",
             "time_barred",
             "office",
@@ -78,6 +91,12 @@ class ReportSerializer(serializers.ModelSerializer):
             "sanction_reference",
             "duplicate_of",
         ]
+
+    def get_tracking_code(self, report) -> str | None:
+        request = self.context.get("request")
+        if request is not None and access.can_see_identity(request.user, report):
+            return report.tracking_code
+        return None
 
 
 class ReporterSerializer(serializers.ModelSerializer):
@@ -128,8 +147,10 @@ class IntakeSerializer(serializers.Serializer):
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=True), required=False, default=list
     )
+    # Checked (and given https:// when typed without a scheme) by the service,
+    # like the form's: services.links_clean.
     links = serializers.ListField(
-        child=serializers.URLField(max_length=500), required=False, default=list, max_length=10
+        child=serializers.CharField(max_length=500), required=False, default=list, max_length=10
     )
 
     def submit(self, *, channel, user=None, ip=None) -> Report:
@@ -164,7 +185,11 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class ReportFilter(filters.FilterSet):
-    region = filters.CharFilter(method="filter_region", label="Incident region code (subtree)")
+    region = filters.CharFilter(
+        method="filter_region",
+        label="Incident region code (subtree)",
+        validators=[validate_region_code],
+    )
     category = filters.CharFilter(field_name="category__code")
 
     class Meta:
@@ -172,8 +197,7 @@ class ReportFilter(filters.FilterSet):
         fields = ["status", "outcome", "assignee", "time_barred"]
 
     def filter_region(self, queryset, name, value):
-        code = value.rstrip(".")
-        return queryset.filter(region_id=code) | queryset.filter(region_id__startswith=code + ".")
+        return queryset.filter(selectors.in_region(validate_region_code(value)))
 
 
 class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -189,7 +213,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         report = self.get_object()
-        data = ReportSerializer(report).data
+        data = self.get_serializer(report).data
         if access.can_see_identity(request.user, report):
             services.audit_log(
                 user=request.user,
@@ -209,7 +233,11 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         report = intake.submit(
             channel=Report.Channel.STAFF, user=request.user, ip=client_ip(request)
         )
-        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        data = self.get_serializer(report).data
+        # The officer filing for a reporter hands the code over, even when
+        # another office handles the report.
+        data["tracking_code"] = report.tracking_code
+        return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=EventSerializer(many=True))
     @extend_schema(methods=["POST"], request=TransitionSerializer, responses=ReportSerializer)
@@ -230,7 +258,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         report = services.report_transition(
             report=report, user=request.user, ip=client_ip(request), **body.validated_data
         )
-        return Response(ReportSerializer(report).data)
+        return Response(ReportSerializer(report, context={"request": request}).data)
 
 
 class StatisticsView(APIView):
@@ -271,6 +299,14 @@ class TrackSerializer(serializers.Serializer):
     referral_target = serializers.CharField(allow_null=True)
 
 
+def _object_body(request) -> Mapping:
+    """The request body as field → value; valid JSON that is not an object
+    (``[1, 2]``, ``"x"``) is a 400, not a crash on ``.get``."""
+    if not isinstance(request.data, Mapping):
+        raise ParseError(_("Isi permintaan harus berupa objek JSON: pasangan nama dan nilai."))
+    return request.data
+
+
 class PublicReportView(APIView):
     """The public intake: no account, rate-limited per IP, a honeypot field
     (``website``); answers only the tracking code, never an internal id."""
@@ -283,9 +319,10 @@ class PublicReportView(APIView):
     def post(self, request):
         if rate_limited(request, "api"):
             raise Throttled
-        if request.data.get("website"):
+        data = _object_body(request)
+        if services.honeypot_filled(data.get("website")):
             return Response({"detail": "Laporan tidak dapat diproses."}, status=400)
-        intake = IntakeSerializer(data=request.data)
+        intake = IntakeSerializer(data=data)
         intake.is_valid(raise_exception=True)
         report = intake.submit(channel=Report.Channel.PUBLIC, ip=client_ip(request))
         return Response(
@@ -308,7 +345,7 @@ class TrackView(APIView):
     def post(self, request):
         if rate_limited(request, "track"):
             raise Throttled
-        code = services.tracking_code_normalise(str(request.data.get("code", "")))
+        code = services.tracking_code_normalise(str(_object_body(request).get("code", "")))
         report = Report.objects.filter(tracking_code=code).select_related("office").first()
         if not code or report is None:
             raise NotFound("Kode lacak tidak ditemukan.")

@@ -1,16 +1,23 @@
 """Forms: the public and staff intake, the handling steps on a report."""
 
 import datetime
+import zoneinfo
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from desk.models import Agency, Region
+from desk.models import Region
 from neutrality.models import REPORT_WINDOW_DAYS, Category, Report
-from neutrality.services import MAX_FILES, Intake, is_time_barred
-from neutrality.validators import ALLOWED_KINDS
+from neutrality.services import (
+    MAX_FILES,
+    Intake,
+    bawaslu_office_name,
+    is_time_barred,
+    links_clean,
+    local_today,
+)
+from neutrality.validators import ALLOWED_KINDS, validate_region_code
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -172,17 +179,7 @@ class ReportForm(forms.Form):
         return [(title, [self[name] for name in names]) for title, names in self.FIELDSETS]
 
     def clean_links(self):
-        links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
-        validate = forms.URLField(max_length=500, assume_scheme="https").clean
-        errors = []
-        for link in links:
-            try:
-                validate(link)
-            except ValidationError:
-                errors.append(_("Bukan tautan yang valid: %(link)s") % {"link": link[:80]})
-        if errors:
-            raise ValidationError(errors)
-        return links
+        return links_clean(self.cleaned_data["links"].splitlines())
 
     def clean(self):
         cleaned = super().clean()
@@ -205,18 +202,36 @@ class ReportForm(forms.Form):
         return cleaned
 
     def late_warning(self) -> str:
-        """Shown before submitting: a known date more than 7 days back."""
+        """Shown before submitting: a known date more than 7 days back,
+        counted to today in the chosen place's zone, as the time-barred flag
+        is (WIT's day starts two hours before WIB's)."""
         raw = self.data.get("known_on") if self.is_bound else None
         try:
             known = datetime.date.fromisoformat(raw) if raw else None
         except ValueError:
             return ""
-        if known and is_time_barred(known, timezone.localdate()):
+        if known and is_time_barred(known, self._chosen_place_today()):
             return _(
                 "Kejadian diketahui lebih dari %(n)s hari yang lalu: laporan tetap diterima, "
                 "tetapi kedaluwarsa dan tidak dapat diregistrasi."
             ) % {"n": REPORT_WINDOW_DAYS}
         return ""
+
+    def _chosen_place_today(self) -> datetime.date:
+        codes = [self.data.get(name) for name in ("village", "district", "regency", "province")]
+        code = next((c for c in codes if c), None)
+        region = Region.objects.filter(code=code).only("timezone").first() if code else None
+        return local_today(region) if region else timezone.localdate()
+
+    def today_by_province(self) -> dict[str, str]:
+        """Today's date in each province's zone, for the form's script: it
+        warns with the chosen province's date, not the browser's clock."""
+        return {
+            code: timezone.localdate(timezone.now(), zoneinfo.ZoneInfo(zone)).isoformat()
+            for code, zone in Region.objects.filter(level="province").values_list(
+                "code", "timezone"
+            )
+        }
 
     def intake(self) -> Intake:
         c = self.cleaned_data
@@ -287,14 +302,21 @@ class TransitionForm(forms.Form):
     }
 
 
+class OfficeRegionField(forms.ModelChoiceField):
+    def label_from_instance(self, region):
+        return f"{bawaslu_office_name(region)} ({region.code})"
+
+
 class RerouteForm(forms.Form):
-    office = forms.ModelChoiceField(
+    """Any province's or kab/kota's Bawaslu, by region: the office row is
+    created on demand (services.bawaslu_office), as intake routing does."""
+
+    region = OfficeRegionField(
         label=_("Kantor Bawaslu tujuan"),
-        queryset=Agency.objects.filter(
-            kind=Agency.Kind.BAWASLU, region__isnull=False, is_active=True
-        )
-        .select_related("region")
-        .order_by("region_id"),
+        queryset=Region.objects.filter(
+            level__in=[Region.Level.PROVINCE, Region.Level.REGENCY]
+        ).order_by("code"),
+        to_field_name="code",
     )
     reason = forms.CharField(label=_("Alasan"), max_length=250)
 
@@ -309,3 +331,7 @@ class FilterForm(forms.Form):
     region = forms.CharField(label=_("Kode wilayah"), max_length=13, required=False)
     assignee = forms.ChoiceField(label=_("Petugas"), required=False)
     q = forms.CharField(label=_("Cari (nama/NIP/kode)"), max_length=100, required=False)
+
+    def clean_region(self):
+        value = self.cleaned_data["region"]
+        return validate_region_code(value) if value.strip() else ""

@@ -2,10 +2,12 @@
 the legal deadlines, referral onward, with the reporter protected.
 
 Legal facts (DOMAIN.md B, C): the report window is 7 calendar days from the
-day the incident became known; Bawaslu follows up within 3 calendar days of
-receipt, +2 when more information is requested; violations go to the
-referral target of the day (KASN until 23 Aug 2024, BKN since 24 Aug 2024),
-then the PPK records the sanction.
+day the incident became known; a report counts as received once registered,
+and Bawaslu follows up within 3 calendar days of that, +2 when more
+information is requested; before registration the deadline is the initial
+study's (settings.NEUTRALITY_INITIAL_STUDY_DAYS, unconfirmed for Pilkada).
+Violations go to the referral target of the day (KASN until 23 Aug 2024,
+BKN since 24 Aug 2024), then the PPK records the sanction.
 """
 
 import datetime
@@ -23,6 +25,10 @@ from desk.models import Agency, Region
 FOLLOW_UP_DAYS = 3
 EXTENSION_DAYS = 2
 REPORT_WINDOW_DAYS = 7
+# Incidents before this are refused as typing errors (0001-01-01): regional
+# heads have been elected directly since June 2005 (UU 32/2004), and a
+# report is time-barred 7 days after it becomes known anyway.
+EARLIEST_INCIDENT_ON = datetime.date(2005, 1, 1)
 
 
 class Category(models.Model):
@@ -143,6 +149,11 @@ class Report(models.Model):
     )
     received_at = models.DateTimeField(_("diterima pada"))
     received_on = models.DateField(_("tanggal diterima"), help_text=_("Tanggal lokal wilayah."))
+    registered_on = models.DateField(
+        _("tanggal registrasi"), null=True, blank=True, help_text=_("Tanggal lokal wilayah.")
+    )
+    # The initial study's deadline until registration, then registration + 3
+    # days (+2 when more information is requested).
     due_on = models.DateField(_("batas tindak lanjut"), null=True, blank=True)
     time_barred = models.BooleanField(_("kedaluwarsa"), default=False)
 
@@ -268,10 +279,18 @@ class Report(models.Model):
         ]
 
     def __str__(self):
-        return self.register_number or self.tracking_code
+        return self.reference
 
     def get_absolute_url(self):
         return reverse("neutrality:detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        """The name everyone may read: the register number, or the id before
+        registration. Never the tracking code: whoever holds it may withdraw
+        the report while it is only received, so only the reporter and the
+        owning office's officers see it."""
+        return self.register_number or f"#{self.pk}"
 
     @property
     def is_open(self) -> bool:
@@ -283,9 +302,10 @@ class Report(models.Model):
 
     @property
     def extended(self) -> bool:
-        return bool(self.due_on) and self.due_on > self.received_on + datetime.timedelta(
-            days=FOLLOW_UP_DAYS
-        )
+        """The +2 days for more information have been given."""
+        if not (self.due_on and self.registered_on):
+            return False
+        return self.due_on > self.registered_on + datetime.timedelta(days=FOLLOW_UP_DAYS)
 
 
 def evidence_path(instance, filename):
@@ -421,6 +441,18 @@ class AuditEntry(AppendOnly):
         null=True,
         blank=True,
         related_name="audit",
+    )
+    # Whose trail it is, for administrators of that region: the office's
+    # region when the entry is written (an export without a report: the
+    # region holding every office whose reporters it carried). Null: only
+    # nationwide administrators read it.
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("wilayah"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     detail = models.CharField(_("rincian"), max_length=500, blank=True)
     ip = models.GenericIPAddressField(_("alamat IP"), null=True, blank=True)

@@ -2,7 +2,9 @@
 
 Every function validates, changes, records a ReportEvent (status history) and
 an AuditEntry (who did what) in one transaction, and raises Django
-ValidationErrors with messages in the user's language on bad input.
+ValidationErrors with messages in the user's language on bad input. Texts it
+stores (routing reasons, event notes, audit details) are written in the
+site's language, Indonesian, whoever's UI wrote them: see ``stored_language``.
 """
 
 import datetime
@@ -10,14 +12,18 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.db import connection, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from desk.models import Agency, Region
 from neutrality import access
 from neutrality.models import (
+    EARLIEST_INCIDENT_ON,
     EXTENSION_DAYS,
     FOLLOW_UP_DAYS,
     REPORT_WINDOW_DAYS,
@@ -36,6 +42,13 @@ MAX_LINKS = 10
 
 # Human-typable: no 0/O, 1/I/L; 31^10 ≈ 8·10^14 codes, looked up behind a rate limit.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def stored_language():
+    """Around the making of a text saved in a row. Without it a citizen on
+    the English UI would store an English routing reason that Indonesian
+    officers then read; messages shown to the user stay outside it."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def tracking_code_new() -> str:
@@ -61,28 +74,40 @@ def office_for(region: Region, *, provincial_matter: bool) -> tuple[Agency, str]
     """
     code = region.code[:2] if provincial_matter or region.level == "province" else region.code[:5]
     target = region if region.code == code else Region.objects.get(code=code)
+    office = bawaslu_office(target)
+    with stored_language():
+        if provincial_matter:
+            reason = _(
+                "ASN tingkat provinsi atau pemilihan gubernur: ditangani Bawaslu provinsi "
+                "(%(region)s)."
+            ) % {"region": target.name}
+        else:
+            reason = _("Kejadian di %(place)s, %(region)s: ditangani Bawaslu kabupaten/kota.") % {
+                "place": region.name,
+                "region": target.name,
+            }
+    return office, reason
+
+
+def bawaslu_office(region: Region) -> Agency:
+    """The Bawaslu office of a province or kab/kota, created when the desk has
+    no row for it yet (Bawaslu is permanent at both levels)."""
     office = (
-        Agency.objects.filter(kind=Agency.Kind.BAWASLU, region=target, is_active=True)
+        Agency.objects.filter(kind=Agency.Kind.BAWASLU, region=region, is_active=True)
         .order_by("pk")
         .first()
     )
     if office is None:
-        prefix = "Bawaslu Provinsi" if target.level == "province" else "Bawaslu"
         office, _created = Agency.objects.get_or_create(
-            region=target,
-            name=f"{prefix} {target.name}",
-            defaults={"kind": Agency.Kind.BAWASLU},
+            region=region, name=bawaslu_office_name(region), defaults={"kind": Agency.Kind.BAWASLU}
         )
-    if provincial_matter:
-        reason = _(
-            "ASN tingkat provinsi atau pemilihan gubernur: ditangani Bawaslu provinsi (%(region)s)."
-        ) % {"region": target.name}
-    else:
-        reason = _("Kejadian di %(place)s, %(region)s: ditangani Bawaslu kabupaten/kota.") % {
-            "place": region.name,
-            "region": target.name,
-        }
-    return office, reason
+    return office
+
+
+def bawaslu_office_name(region: Region) -> str:
+    """An institution's name, the same in every language."""
+    prefix = "Bawaslu Provinsi" if region.level == Region.Level.PROVINCE else "Bawaslu"
+    return f"{prefix} {region.name}"
 
 
 # --- Intake -----------------------------------------------------------------
@@ -113,8 +138,19 @@ class Intake:
     provincial_matter: bool = False
 
 
+def honeypot_filled(value) -> bool:
+    """Any value at all in the hidden field ("0", false, " ") is a bot's."""
+    return value is not None and value != ""
+
+
 def local_today(region: Region) -> datetime.date:
     return timezone.localdate(timezone.now(), region.tzinfo)
+
+
+def initial_study_days() -> int:
+    """Days for the initial study before registration (unconfirmed for
+    Pilkada, DOMAIN.md B: a setting, 2 by default)."""
+    return settings.NEUTRALITY_INITIAL_STUDY_DAYS
 
 
 def is_time_barred(known_on: datetime.date, filed_on: datetime.date) -> bool:
@@ -132,6 +168,20 @@ def intake_clean(intake: Intake) -> None:
         )
     if intake.occurred_on > today:
         errors.setdefault("occurred_on", []).append(_("Tanggal kejadian ada di masa depan."))
+    elif intake.occurred_on < EARLIEST_INCIDENT_ON:
+        errors.setdefault("occurred_on", []).append(
+            _("Tanggal kejadian paling awal %(date)s: periksa tahunnya.")
+            % {"date": EARLIEST_INCIDENT_ON.strftime("%d/%m/%Y")}
+        )
+    if intake.asn_region is not None and intake.asn_region.level not in (
+        Region.Level.PROVINCE,
+        Region.Level.REGENCY,
+    ):
+        # The employing government: the province or a kab/kota (it decides
+        # whether the provincial Bawaslu handles the report).
+        errors.setdefault("asn_region", []).append(
+            _("Wilayah kerja ASN adalah provinsi atau kabupaten/kota (pemerintah daerahnya).")
+        )
     if intake.known_on > today:
         errors.setdefault("known_on", []).append(_("Tanggal diketahui ada di masa depan."))
     if intake.known_on < intake.occurred_on:
@@ -164,7 +214,8 @@ def report_submit(
     ip: str | None = None,
 ) -> Report:
     """File a report: validate, route, store evidence privately, start the
-    3-day clock. A late report is kept but flagged time-barred."""
+    initial study's clock (the 3-day follow-up starts at registration). A
+    late report is kept but flagged time-barred."""
     intake_clean(intake)
     files, links, sniffed = evidence_clean(files, links)
     if intake.asn_region is not None and intake.asn_region.level == "province":
@@ -183,7 +234,7 @@ def report_submit(
                 status=S.RECEIVED,
                 received_at=now,
                 received_on=received_on,
-                due_on=received_on + datetime.timedelta(days=FOLLOW_UP_DAYS),
+                due_on=received_on + datetime.timedelta(days=initial_study_days()),
                 time_barred=is_time_barred(intake.known_on, received_on),
                 office=office,
                 routing_reason=reason,
@@ -191,11 +242,12 @@ def report_submit(
             report.full_clean(exclude=["tracking_code"])
             report.save()
             _evidence_store(report, sniffed, links, stored)
-            note = _("Laporan diterima melalui %(channel)s.") % {
-                "channel": report.get_channel_display()
-            }
-            if report.time_barred:
-                note += " " + _("Lewat 7 hari sejak diketahui: kedaluwarsa.")
+            with stored_language():
+                note = _("Laporan diterima melalui %(channel)s.") % {
+                    "channel": report.get_channel_display()
+                }
+                if report.time_barred:
+                    note += " " + _("Lewat 7 hari sejak diketahui: kedaluwarsa.")
             ReportEvent.objects.create(report=report, actor=user, to_status=S.RECEIVED, note=note)
             audit_log(user=user, action=AuditEntry.Action.CREATE, report=report, ip=ip)
     except ValidationError as exc:
@@ -209,11 +261,32 @@ def report_submit(
     return report
 
 
+def links_clean(links) -> list[str]:
+    """The links as they will be stored: a link typed without a scheme
+    (``facebook.com/post/1``) gets ``https://``; every invalid one is named."""
+    to_url = forms.URLField(max_length=500, assume_scheme="https").clean
+    cleaned, errors = [], []
+    for link in links:
+        link = (link or "").strip()
+        if not link:
+            continue
+        try:
+            cleaned.append(to_url(link))
+        except ValidationError:
+            errors.append(_("Bukan tautan yang valid: %(link)s") % {"link": link[:80]})
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def evidence_clean(files, links):
     """Checks evidence before anything is stored: counts, links, and every
     file's type (by content), size and hash. Returns (files, links, sniffed)."""
     files = [f for f in files if f is not None]
-    links = [link.strip() for link in links if link and link.strip()]
+    try:
+        links = links_clean(links)
+    except ValidationError as exc:
+        raise ValidationError({"links": exc.messages}) from None
     if len(files) > MAX_FILES:
         raise ValidationError({"files": [_("Paling banyak %(n)s berkas.") % {"n": MAX_FILES}]})
     if len(links) > MAX_LINKS:
@@ -250,13 +323,27 @@ def _evidence_store(report: Report, sniffed, links, stored: list) -> None:
         evidence.save()
 
 
+def _refuse_evidence_when_handled(report: Report) -> None:
+    if not report.is_open:
+        raise ValidationError(
+            {
+                "files": [
+                    _("Laporan berstatus «%(status)s» tidak menerima bukti tambahan.")
+                    % {"status": report.get_status_display()}
+                ]
+            }
+        )
+
+
 def report_add_evidence(*, report: Report, user, files=(), links=(), ip=None) -> Report:
     """More evidence from the reporter (typically after "more information
-    requested"), entered by an officer of the owning office."""
+    requested"), entered by an officer of the owning office, while the
+    report is still being handled (an open status)."""
     if not access.can_act(user, report, "add_evidence"):
         raise ValidationError(
             _("Hanya petugas Bawaslu kantor pemilik laporan yang dapat mengubahnya.")
         )
+    _refuse_evidence_when_handled(report)
     files, links, sniffed = evidence_clean(files, links)
     if not files and not links:
         raise ValidationError({"files": [_("Pilih berkas atau isi tautan.")]})
@@ -267,11 +354,13 @@ def report_add_evidence(*, report: Report, user, files=(), links=(), ip=None) ->
     try:
         with transaction.atomic():
             locked = Report.objects.select_for_update().get(pk=report.pk)
+            _refuse_evidence_when_handled(locked)  # closed meanwhile
             _evidence_store(locked, sniffed, links, stored)
-            note = _("Bukti tambahan: %(files)s berkas, %(links)s tautan.") % {
-                "files": len(files),
-                "links": len(links),
-            }
+            with stored_language():
+                note = _("Bukti tambahan: %(files)s berkas, %(links)s tautan.") % {
+                    "files": len(files),
+                    "links": len(links),
+                }
             ReportEvent.objects.create(
                 report=locked,
                 actor=user,
@@ -311,12 +400,10 @@ def report_withdraw_by_reporter(*, tracking_code: str, ip=None) -> Report:
         )
     locked.status = S.WITHDRAWN
     locked.save(update_fields=["status", "updated_at"])
+    with stored_language():
+        note = _("Dicabut pelapor dengan kode lacak.")
     ReportEvent.objects.create(
-        report=locked,
-        actor=None,
-        from_status=S.RECEIVED,
-        to_status=S.WITHDRAWN,
-        note=_("Dicabut pelapor dengan kode lacak."),
+        report=locked, actor=None, from_status=S.RECEIVED, to_status=S.WITHDRAWN, note=note
     )
     audit_log(
         user=None,
@@ -335,14 +422,41 @@ def _remove(names) -> None:
         storages["private"].delete(name)
 
 
-def audit_log(*, user, action: str, report: Report | None = None, detail: str = "", ip=None):
+def audit_log(
+    *,
+    user,
+    action: str,
+    report: Report | None = None,
+    region_code: str | None = None,
+    detail: str = "",
+    ip=None,
+):
+    """An audit entry, in the region of the report's office at this moment
+    unless ``region_code`` says otherwise (administrators read their region's)."""
+    if region_code is None and report is not None:
+        region_code = Agency.objects.values_list("region_id", flat=True).get(pk=report.office_id)
     return AuditEntry.objects.create(
         user=user if getattr(user, "is_authenticated", False) else None,
         action=action,
         report=report,
+        region_id=region_code,
         detail=detail[:500],
         ip=ip,
     )
+
+
+def common_region(codes) -> str | None:
+    """The deepest region holding every one of ``codes`` (None: the nation).
+    ``35.28.01`` and ``35.28.02`` → ``35.28``; ``35.28`` and ``64.11`` → None."""
+    codes = [code.split(".") for code in codes if code]
+    if not codes:
+        return None
+    common = []
+    for parts in zip(*codes, strict=False):
+        if len(set(parts)) > 1:
+            break
+        common.append(parts[0])
+    return ".".join(common) or None
 
 
 # --- Transitions ------------------------------------------------------------
@@ -360,16 +474,17 @@ TRANSITIONS = {
     "close": ((S.NOT_REGISTERED, S.DECIDED, S.REFERRED, S.SANCTIONED), S.CLOSED),
 }
 
+# Lazy: built at import, read in each user's language.
 ACTION_LABELS = {
-    "register": _("Registrasi"),
-    "not_register": _("Tidak diregistrasi"),
-    "withdraw": _("Dicabut pelapor"),
-    "study": _("Mulai kajian / klarifikasi"),
-    "request_info": _("Minta keterangan tambahan (+2 hari)"),
-    "decide": _("Putuskan"),
-    "refer": _("Rekomendasikan"),
-    "record_sanction": _("Catat sanksi PPK"),
-    "close": _("Tutup"),
+    "register": gettext_lazy("Registrasi"),
+    "not_register": gettext_lazy("Tidak diregistrasi"),
+    "withdraw": gettext_lazy("Dicabut pelapor"),
+    "study": gettext_lazy("Mulai kajian / klarifikasi"),
+    "request_info": gettext_lazy("Minta keterangan tambahan (+2 hari)"),
+    "decide": gettext_lazy("Putuskan"),
+    "refer": gettext_lazy("Rekomendasikan"),
+    "record_sanction": gettext_lazy("Catat sanksi PPK"),
+    "close": gettext_lazy("Tutup"),
 }
 
 
@@ -395,16 +510,17 @@ def allowed_actions(report: Report) -> list[str]:
     return actions
 
 
-def _register_number(report: Report) -> str:
-    """The office's next number of the year. Counted over the numbers
-    themselves (they carry the office's region), not over the reports the
-    office holds now, so a report re-routed away never frees its number.
-    The office row is locked so two registrations never take the same one."""
+def _register_number(report: Report, registered_on: datetime.date) -> str:
+    """The office's next number of the year of registration. Counted over
+    the numbers themselves (they carry the office's region), not over the
+    reports the office holds now, so a report re-routed away never frees its
+    number. The office row is locked so two registrations never take the
+    same one."""
     office = Agency.objects.select_for_update().get(pk=report.office_id)
-    year = report.received_on.year
+    year = registered_on.year
     pattern = rf"^[0-9]+/Reg/LP/PW/{re.escape(office.region_id)}/[0-9]{{2}}/{year}$"
     count = Report.objects.filter(register_number__regex=pattern).count()
-    return f"{count + 1:03d}/Reg/LP/PW/{office.region_id}/{report.received_on:%m}/{year}"
+    return f"{count + 1:03d}/Reg/LP/PW/{office.region_id}/{registered_on:%m}/{year}"
 
 
 def report_transition(
@@ -445,6 +561,19 @@ def report_transition(
                             "lain. Muat ulang halaman."
                         )
                         % {"status": locked.get_status_display()}
+                    ]
+                }
+            )
+        if action == "register" and locked.status == S.RECEIVED and locked.time_barred:
+            raise ValidationError(
+                {
+                    "action": [
+                        _(
+                            "Laporan ini kedaluwarsa (disampaikan lewat %(n)s hari sejak "
+                            "diketahui): tidak dapat diregistrasi, hanya «Tidak diregistrasi» "
+                            "dengan alasan kedaluwarsa."
+                        )
+                        % {"n": REPORT_WINDOW_DAYS}
                     ]
                 }
             )
@@ -493,22 +622,29 @@ def report_transition(
 def _apply(report: Report, action: str, **p) -> str:
     """Set the fields an action carries; returns a line for the event note."""
     if action == "register":
-        report.register_number = _register_number(report)
-        return _("Nomor registrasi %(number)s.") % {"number": report.register_number}
+        # Received, in law, from now: the 3-day follow-up starts today.
+        report.registered_on = local_today(report.region)
+        report.due_on = report.registered_on + datetime.timedelta(days=FOLLOW_UP_DAYS)
+        report.register_number = _register_number(report, report.registered_on)
+        with stored_language():
+            return _("Nomor registrasi %(number)s.") % {"number": report.register_number}
     if action == "not_register":
         reasons = Report.NotRegisteredReason
         if p["reason"] not in reasons.values:
             raise ValidationError({"reason": [_("Pilih alasan tidak diregistrasi.")]})
         report.not_registered_reason = p["reason"]
-        return str(reasons(p["reason"]).label) + "."
+        with stored_language():
+            return str(reasons(p["reason"]).label) + "."
     if action == "request_info":
         report.due_on = report.due_on + datetime.timedelta(days=EXTENSION_DAYS)
-        return _("Batas tindak lanjut diperpanjang 2 hari.")
+        with stored_language():
+            return _("Batas tindak lanjut diperpanjang 2 hari.")
     if action == "decide":
         if p["outcome"] not in Report.Outcome.values:
             raise ValidationError({"outcome": [_("Pilih hasil kajian.")]})
         report.outcome = p["outcome"]
-        return str(Report.Outcome(p["outcome"]).label) + "."
+        with stored_language():
+            return str(Report.Outcome(p["outcome"]).label) + "."
     if action == "refer":
         errors = {}
         if not p["letter_number"]:
@@ -518,7 +654,7 @@ def _apply(report: Report, action: str, **p) -> str:
         letter_on = p["letter_on"]
         if not letter_on:
             errors["letter_on"] = [_("Isi tanggal surat rekomendasi.")]
-        elif letter_on > timezone.localdate() or letter_on < report.received_on:
+        elif letter_on > local_today(report.region) or letter_on < report.received_on:
             errors["letter_on"] = [
                 _("Tanggal surat harus antara tanggal laporan diterima dan hari ini.")
             ]
@@ -532,10 +668,11 @@ def _apply(report: Report, action: str, **p) -> str:
         report.referral_target = target
         report.referral_letter_number = p["letter_number"]
         report.referral_letter_on = letter_on
-        return _("Rekomendasi ke %(target)s, surat %(number)s.") % {
-            "target": target.name,
-            "number": p["letter_number"],
-        }
+        with stored_language():
+            return _("Rekomendasi ke %(target)s, surat %(number)s.") % {
+                "target": target.name,
+                "number": p["letter_number"],
+            }
     if action == "record_sanction":
         errors = {}
         if p["sanction"] not in Report.Sanction.values:
@@ -548,10 +685,11 @@ def _apply(report: Report, action: str, **p) -> str:
             raise ValidationError(errors)
         report.sanction = p["sanction"]
         report.sanction_reference = p["sanction_reference"]
-        return _("%(sanction)s, keputusan %(ref)s.") % {
-            "sanction": Report.Sanction(p["sanction"]).label,
-            "ref": p["sanction_reference"],
-        }
+        with stored_language():
+            return _("%(sanction)s, keputusan %(ref)s.") % {
+                "sanction": Report.Sanction(p["sanction"]).label,
+                "ref": p["sanction_reference"],
+            }
     return ""
 
 
@@ -574,82 +712,112 @@ def report_assign(*, report: Report, user, assignee, ip=None) -> Report:
     locked.assignee = assignee
     locked.save(update_fields=["assignee", "updated_at"])
     name = (assignee.get_full_name() or assignee.username) if assignee else "—"
+    with stored_language():
+        note = _("Ditugaskan kepada %(name)s.") % {"name": name}
     ReportEvent.objects.create(
-        report=locked,
-        actor=user,
-        from_status=locked.status,
-        to_status=locked.status,
-        note=_("Ditugaskan kepada %(name)s.") % {"name": name},
+        report=locked, actor=user, from_status=locked.status, to_status=locked.status, note=note
     )
     audit_log(user=user, action=AuditEntry.Action.ASSIGN, report=locked, detail=name, ip=ip)
     return locked
 
 
 @transaction.atomic
-def report_reroute(*, report: Report, user, office: Agency, reason: str, ip=None) -> Report:
-    """Hand the report to another Bawaslu office; the reason is kept."""
+def report_reroute(*, report: Report, user, region: Region, reason: str, ip=None) -> Report:
+    """Hand the report to the Bawaslu office of another province or kab/kota,
+    chosen by region; the office is created on demand, as routing does. The
+    reason is kept."""
     locked = _locked_for(report, user, "reroute")
     reason = (reason or "").strip()
     errors = {}
-    if office.kind != Agency.Kind.BAWASLU or office.region_id is None or not office.is_active:
-        errors["office"] = [_("Pilih kantor Bawaslu provinsi atau kabupaten/kota.")]
-    elif office.pk == locked.office_id:
-        errors["office"] = [_("Laporan sudah ditangani kantor ini.")]
+    if region is None or region.level not in (Region.Level.PROVINCE, Region.Level.REGENCY):
+        errors["region"] = [_("Pilih provinsi atau kabupaten/kota kantor Bawaslu tujuan.")]
+    elif locked.office.region_id == region.code:
+        errors["region"] = [_("Laporan sudah ditangani kantor ini.")]
     if not reason:
         errors["reason"] = [_("Tuliskan alasan pemindahan.")]
     elif len(reason) > 250:
         errors["reason"] = [_("Alasan paling panjang 250 karakter.")]
     if errors:
         raise ValidationError(errors)
+    office = bawaslu_office(region)
+    if not office.is_active:  # only a deactivated row of that name exists
+        raise ValidationError({"region": [_("Kantor Bawaslu wilayah itu dinonaktifkan di admin.")]})
     old = locked.office
     locked.office = office
     locked.assignee = None
-    locked.routing_reason = _("Dipindahkan dari %(old)s: %(reason)s") % {
-        "old": old.name,
-        "reason": reason,
-    }
+    with stored_language():
+        locked.routing_reason = _("Dipindahkan dari %(old)s: %(reason)s") % {
+            "old": old.name,
+            "reason": reason,
+        }
+        note = _("Dipindahkan dari %(old)s ke %(new)s: %(reason)s") % {
+            "old": old.name,
+            "new": office.name,
+            "reason": reason,
+        }
     locked.save()
     ReportEvent.objects.create(
-        report=locked,
-        actor=user,
-        from_status=locked.status,
-        to_status=locked.status,
-        note=_("Dipindahkan dari %(old)s ke %(new)s: %(reason)s")
-        % {"old": old.name, "new": office.name, "reason": reason},
+        report=locked, actor=user, from_status=locked.status, to_status=locked.status, note=note
     )
     audit_log(
         user=user,
         action=AuditEntry.Action.REROUTE,
         report=locked,
+        region_code=old.region_id,  # the office that acted (the new one has the report)
         detail=f"{old.pk} → {office.pk}",
         ip=ip,
     )
     return locked
 
 
+# Any constant: the key of the PostgreSQL advisory lock that takes duplicate
+# links one at a time ("NDUP").
+DUPLICATE_LOCK_KEY = 0x4E445550
+
+
 @transaction.atomic
 def report_mark_duplicate(*, report: Report, user, original: Report | None, ip=None) -> Report:
-    """Link ``report`` as a duplicate of ``original`` (None unlinks)."""
+    """Link ``report`` as a duplicate of ``original`` (None unlinks).
+
+    The link goes to the end of the original's chain (the report the others
+    duplicate), and is refused when that chain passes through ``report``:
+    a cycle (a → b → c → a) would leave no original. Links are taken one at
+    a time, so two officers linking at once cannot close a cycle between
+    them either (each walk sees the other's committed link).
+    """
+    if connection.vendor == "postgresql":  # SQLite writes one at a time anyway
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DUPLICATE_LOCK_KEY])
     locked = _locked_for(report, user, "duplicate")
     if original is not None:
-        original = Report.objects.get(pk=original.pk)  # the caller's copy may be stale
         if original.pk == locked.pk:
             raise ValidationError(
                 {"original": [_("Laporan tidak dapat menjadi duplikat dirinya.")]}
             )
-        if original.duplicate_of_id == locked.pk:
-            raise ValidationError(
-                {"original": [_("Laporan itu sudah ditandai duplikat dari laporan ini.")]}
-            )
-        if original.duplicate_of_id:
-            original = original.duplicate_of
+        original = Report.objects.get(pk=original.pk)  # the caller's copy may be stale
+        seen = {original.pk}
+        while original.duplicate_of_id is not None:
+            if original.duplicate_of_id == locked.pk or original.duplicate_of_id in seen:
+                raise ValidationError(
+                    {
+                        "original": [
+                            _(
+                                "Laporan itu (langsung atau lewat laporan lain) sudah ditandai "
+                                "duplikat dari laporan ini: tautan ini akan membuat lingkaran."
+                            )
+                        ]
+                    }
+                )
+            seen.add(original.duplicate_of_id)
+            original = Report.objects.get(pk=original.duplicate_of_id)
     locked.duplicate_of = original
     locked.save(update_fields=["duplicate_of", "updated_at"])
-    note = (
-        _("Ditandai duplikat dari %(other)s.") % {"other": original}
-        if original
-        else _("Tanda duplikat dihapus.")
-    )
+    with stored_language():
+        note = (
+            _("Ditandai duplikat dari %(other)s.") % {"other": original}
+            if original
+            else _("Tanda duplikat dihapus.")
+        )
     ReportEvent.objects.create(
         report=locked, actor=user, from_status=locked.status, to_status=locked.status, note=note
     )

@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,6 +13,20 @@ from django.utils.translation import gettext as _
 
 # A NIP of a civil servant born before this is not plausible any more.
 NIP_EARLIEST_BIRTH_YEAR = 1940
+
+# A Kemendagri code at any level: 35, 35.28, 35.28.01, 35.28.01.2001.
+REGION_CODE = re.compile(r"\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?")
+
+
+def validate_region_code(value: str) -> str:
+    """A region filter's code, trailing dots dropped ("35.28." → "35.28")."""
+    code = (value or "").strip().rstrip(".")
+    if not REGION_CODE.fullmatch(code):
+        raise ValidationError(
+            _("Kode wilayah tidak dikenali: tulis kode Kemendagri, misalnya 35.28 atau 35.28.01."),
+            code="region_code",
+        )
+    return code
 
 
 def validate_nip(value: str, *, today: datetime.date | None = None) -> str:

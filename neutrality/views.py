@@ -50,7 +50,7 @@ def public_form(request):
     if request.method == "POST" and "refresh" not in request.POST:
         if rate_limited(request, "report"):
             return render(request, "neutrality/public_limited.html", status=429)
-        if request.POST.get("website"):
+        if services.honeypot_filled(request.POST.get("website")):
             # A bot filled the hidden field: answer like a refusal, store nothing.
             return render(request, "neutrality/public_limited.html", status=400)
         if form.is_valid():
@@ -160,12 +160,13 @@ def index(request):
     _require_reader(request.user)
     filters, values = _filters(request)
     reports = list(selectors.queue(request.user, filters=values)[:200])
-    today = timezone.localdate()
     repeats = selectors.repeat_counts(request.user, reports)
+    offices = access.officer_office_ids(request.user)
     for report in reports:
         report.deadline_state = selectors.deadline_state(report)
-        # Other reports in scope about the same NIP: a repeat offender shows.
-        report.same_asn = repeats.get(report.asn_nip, 1) - 1
+        report.show_code = report.office_id in offices
+        # Other reports in scope about the same ASN: a repeat offender shows.
+        report.same_asn = repeats.get(report.pk, 0)
     query = request.GET.urlencode()
     return render(
         request,
@@ -173,7 +174,6 @@ def index(request):
         {
             "filters": filters,
             "reports": reports,
-            "today": today,
             "is_officer": access.is_officer_anywhere(request.user),
             "query": query,
         },
@@ -181,12 +181,17 @@ def index(request):
 
 
 def _filters(request) -> tuple[FilterForm, dict]:
+    """The queue's filters. An invalid value drops only its own filter (the
+    page says so): the others still apply, to the list and the export."""
     filters = FilterForm(request.GET or None)
     officers = _office_officers(access.officer_office_ids(request.user))
     filters.fields["assignee"].choices = [("", _("Semua")), ("none", _("Belum ditugaskan"))] + [
         (str(u.pk), u.get_full_name() or u.username) for u in officers
     ]
-    return filters, (filters.cleaned_data if filters.is_valid() else {})
+    if not filters.is_bound:
+        return filters, {}
+    filters.is_valid()
+    return filters, filters.cleaned_data
 
 
 def _office_officers(office_ids):
@@ -225,10 +230,19 @@ def create(request):
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
+                # The officer filing for a reporter hands the code over, even
+                # when another office handles the report.
                 messages.success(
                     request,
-                    _("Laporan %(code)s diterima dan diteruskan ke %(office)s.")
-                    % {"code": report.tracking_code, "office": report.office.name},
+                    _(
+                        "Laporan %(reference)s diterima dan diteruskan ke %(office)s. "
+                        "Kode lacak untuk pelapor: %(code)s"
+                    )
+                    % {
+                        "reference": report.reference,
+                        "code": report.tracking_code,
+                        "office": report.office.name,
+                    },
                 )
                 if access.can_act(request.user, report):
                     return redirect(report)
@@ -290,7 +304,10 @@ def detail(request, pk):
             "evidence": report.evidence.all() if may_act else [],
             "evidence_count": report.evidence.count(),
             "related": selectors.related_reports(request.user, report),
-            "duplicates": report.duplicates.all(),
+            # Only those the user may read (a duplicate may sit in another office).
+            "duplicates": access.reports_for(request.user, report.duplicates.all()).order_by(
+                "received_at"
+            ),
             "reroute_form": RerouteForm() if may_act else None,
             "evidence_form": EvidenceForm() if may_act else None,
             "officers": _office_officers({report.office_id}) if may_act else [],
@@ -377,7 +394,7 @@ def reroute(request, pk):
             report = services.report_reroute(
                 report=report,
                 user=request.user,
-                office=form.cleaned_data["office"],
+                region=form.cleaned_data["region"],
                 reason=form.cleaned_data["reason"],
                 ip=client_ip(request),
             )
@@ -404,7 +421,8 @@ def duplicate(request, pk):
     code = (request.POST.get("original") or "").strip()
     original = None
     if code:
-        original = access.reports_for(request.user).filter(_code_q(code)).first()
+        offices = access.officer_office_ids(request.user)
+        original = access.reports_for(request.user).filter(_code_q(code, offices)).first()
         if original is None:
             messages.error(request, _("Laporan asal tidak ditemukan."))
             return redirect(report)
@@ -420,11 +438,16 @@ def duplicate(request, pk):
     return redirect(report)
 
 
-def _code_q(code: str) -> Q:
+def _code_q(code: str, offices) -> Q:
+    """The report named by register number, reference (#id), or tracking
+    code for a report of the user's own offices (the code is secret to
+    everyone else)."""
     normalised = services.tracking_code_normalise(code)
     q = Q(register_number=code)
+    if (pk := selectors.reference_pk(code)) is not None:
+        q |= Q(pk=pk)
     if normalised:
-        q |= Q(tracking_code=normalised)
+        q |= Q(tracking_code=normalised, office_id__in=offices)
     return q
 
 
@@ -468,7 +491,7 @@ def evidence_download(request, pk, evidence_pk):
         ip=client_ip(request),
     )
     handle = evidence.file.open("rb")
-    filename = f"bukti-{report.tracking_code}-{evidence.pk}{evidence.file.name[-4:]}"
+    filename = f"bukti-{report.pk}-{evidence.pk}{evidence.file.name[-4:]}"
     response = FileResponse(
         handle, as_attachment=True, filename=filename, content_type=evidence.content_type
     )
@@ -483,7 +506,7 @@ def stats(request):
 
 
 EXPORT_COLUMNS = [
-    ("tracking_code", _("Kode lacak")),
+    ("reference", _("Referensi")),
     ("register_number", _("Nomor registrasi")),
     ("received_on", _("Tanggal diterima")),
     ("status", _("Status")),
@@ -502,7 +525,10 @@ EXPORT_COLUMNS = [
     ("referral", _("Rekomendasi")),
     ("sanction", _("Sanksi")),
 ]
-IDENTITY_COLUMNS = [
+# Only for officers of the owning office (empty in other offices' rows): the
+# tracking code, which lets its bearer withdraw the report, and the reporter.
+OWNER_COLUMNS = [
+    ("tracking_code", _("Kode lacak")),
     ("reporter_name", _("Nama pelapor")),
     ("reporter_nik", _("NIK pelapor")),
     ("reporter_address", _("Alamat pelapor")),
@@ -521,9 +547,9 @@ def _cell(value):
     return value
 
 
-def _export_row(report: Report, with_identity: bool) -> list:
+def _export_row(report: Report, owner: bool) -> list:
     row = [
-        report.tracking_code,
+        report.reference,
         report.register_number,
         report.received_on.isoformat(),
         report.get_status_display(),
@@ -547,8 +573,7 @@ def _export_row(report: Report, with_identity: bool) -> list:
         ),
         report.get_sanction_display(),
     ]
-    identity = [getattr(report, name) for name, _label in IDENTITY_COLUMNS]
-    row += identity if with_identity else ["" for _x in identity]
+    row += [getattr(report, name) if owner else "" for name, _label in OWNER_COLUMNS]
     return [_cell(value) for value in row]
 
 
@@ -562,19 +587,26 @@ def export(request, fmt):
     offices = access.officer_office_ids(request.user)
     header = [str(label) for _n, label in EXPORT_COLUMNS]
     if offices:
-        header += [str(label) for _n, label in IDENTITY_COLUMNS]
-    rows, identities = [], 0
+        header += [str(label) for _n, label in OWNER_COLUMNS]
+    rows, identities, regions = [], 0, set()
     for report in reports.iterator(chunk_size=500):
-        with_identity = report.office_id in offices
-        identities += with_identity
-        row = _export_row(report, with_identity)
+        owner = report.office_id in offices
+        if owner:
+            identities += 1
+            regions.add(report.office.region_id)
+        row = _export_row(report, owner)
         rows.append(row if offices else row[: len(EXPORT_COLUMNS)])
     if identities:
+        with services.stored_language():
+            detail = _("%(n)s laporan dengan identitas pelapor (%(fmt)s)") % {
+                "n": identities,
+                "fmt": fmt,
+            }
         services.audit_log(
             user=request.user,
             action=AuditEntry.Action.EXPORT_IDENTITY,
-            detail=_("%(n)s laporan dengan identitas pelapor (%(fmt)s)")
-            % {"n": identities, "fmt": fmt},
+            region_code=services.common_region(regions),
+            detail=detail,
             ip=client_ip(request),
         )
     stamp = timezone.localdate().isoformat()

@@ -1,6 +1,8 @@
 // Intake form: fill the next place list on change (without JavaScript the
 // "Pilih wilayah" button reloads the form), and warn before sending a report
-// whose known date is more than 7 days back.
+// whose known date is more than 7 days back. "Today" is the chosen
+// province's date as the server sees it (#today-by-province), as for the
+// time-barred flag, never the browser's clock.
 (function () {
   "use strict";
   var form = document.getElementById("intake");
@@ -25,7 +27,7 @@
   function fillAsnRegion(province, items) {
     var asn = form.querySelector("select[name=asn_region]");
     if (!asn) return;
-    var own = province ? [{code: province, name: "Pemerintah provinsi"}] : [];
+    var own = province ? [{code: province, name: form.getAttribute("data-province-government")}] : [];
     fill(asn, province ? own.concat(items) : []);
   }
 
@@ -46,10 +48,18 @@
 
   var known = form.querySelector("input[name=known_on]");
   var warning = document.getElementById("late-warning");
+  var todays = JSON.parse(document.getElementById("today-by-province").textContent);
   function checkLate() {
-    if (!known.value) { warning.hidden = true; return; }
-    var days = (Date.now() - new Date(known.value + "T00:00:00").getTime()) / 86400000;
-    warning.hidden = !(Math.floor(days) > 7);
+    var province = select("province");
+    var today = (province && todays[province.value]) || form.getAttribute("data-today");
+    if (!known.value || isNaN(Date.parse(known.value))) { warning.hidden = true; return; }
+    // Both "YYYY-MM-DD": parsed as UTC midnights, so the difference is whole days.
+    var days = (Date.parse(today) - Date.parse(known.value)) / 86400000;
+    warning.hidden = !(days > 7);
   }
-  if (known && warning) { known.addEventListener("change", checkLate); known.addEventListener("input", checkLate); }
+  if (known && warning) {
+    known.addEventListener("change", checkLate);
+    known.addEventListener("input", checkLate);
+    select("province").addEventListener("change", checkLate);
+  }
 })();

@@ -42,6 +42,8 @@ def test_production_settings_pass_the_deploy_check():
         ("SECRET_KEY", "short"),
         ("DATABASE_URL", "nosuchdb://x"),
         ("AXES_FAILURE_LIMIT", "five"),
+        ("NEUTRALITY_INITIAL_STUDY_DAYS", "two"),
+        ("NEUTRALITY_INITIAL_STUDY_DAYS", "-1"),
     ],
 )
 def test_a_bad_setting_fails_at_start_up_naming_the_variable(name, value):

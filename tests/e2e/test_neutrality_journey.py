@@ -60,7 +60,7 @@ def test_citizen_reports_officer_refers_to_bkn_citizen_tracks(page, make_user, l
     # The officer of the right office.
     page.login("pamekasan.bawaslu")
     page.goto("/neutrality/")
-    page.click(f"#queue a:has-text('{code}')")
+    page.click(f"#queue tr:has-text('{code}') a")
     assert "gestur.jpg" in page.locator("#evidence").inner_text()
 
     def act(action, **fields):
@@ -96,3 +96,26 @@ def test_citizen_reports_officer_refers_to_bkn_citizen_tracks(page, make_user, l
     result = public.locator("#track-result").inner_text()
     assert "BKN" in result and "Mohon tautan" not in result and "Nur Hasanah" not in result
     citizen.close()
+
+
+def test_the_late_warning_counts_to_the_chosen_provinces_date(page, time_machine, live_server):
+    """The server's clock says 1 Nov 2024 16:30 UTC (still 1 Nov in WIB, 2 Nov
+    in WITA); the browser's clock is the real one, which must not matter."""
+    time_machine.move_to(datetime.datetime(2024, 11, 1, 16, 30, tzinfo=datetime.UTC))
+    page.goto("/neutrality/lapor/")
+    warning = page.locator("#late-warning")
+    page.select_option("#id_province", "35")  # Jawa Timur, WIB: 1 Nov
+    page.fill("#id_known_on", "2024-10-25")  # day 7: in time
+    assert not warning.is_visible()
+    page.select_option("#id_province", "73")  # Sulawesi Selatan, WITA: 2 Nov
+    assert warning.is_visible()  # day 8: time-barred, as the server will flag it
+    page.fill("#id_known_on", "2024-10-26")
+    assert not warning.is_visible()
+
+
+def test_the_asn_region_list_speaks_the_users_language(page, live_server, db):
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.goto("/neutrality/lapor/")
+    page.select_option("#id_province", "35")
+    page.wait_for_selector("#id_asn_region option[value='35.28']", state="attached")
+    assert page.locator("#id_asn_region option[value='35']").inner_text() == "Provincial government"

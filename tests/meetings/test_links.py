@@ -301,7 +301,10 @@ def test_report_page_lists_decisions_for_meeting_readers_and_the_handling_office
         region=Region.objects.get(code="35.28"), kind=Agency.Kind.BAWASLU, name="Bawaslu Pamekasan"
     )
     report_reroute(
-        report=targets["report"], user=officer, office=pamekasan, reason="Terlapor di Pamekasan"
+        report=targets["report"],
+        user=officer,
+        region=pamekasan.region,
+        reason="Terlapor di Pamekasan",
     )
     page = client.get(meeting.get_absolute_url()).content.decode()
     assert "Bawaslu mengklarifikasi kasus" in page
@@ -352,3 +355,19 @@ def test_reminder_digest_names_the_open_problems_decisions_track(
     from meetings.mail import MessageBuilder
 
     assert MessageBuilder(nxt).digest.problems == []
+
+
+def test_the_decision_admin_offers_only_readable_reports_without_their_codes(
+    client, make_user, targets, meeting
+):
+    from django.contrib.auth.models import Permission
+
+    admin = make_user(Role.ADMINISTRATOR, "64", username="kaltim.admin", is_staff=True)
+    admin.user_permissions.add(*Permission.objects.filter(codename__endswith="_decision"))
+    client.force_login(admin)
+    page = client.get("/admin/meetings/decision/add/").content.decode()
+    assert str(targets["report"].pk) in options(page, "report")
+    assert str(targets["report_outside"].pk) not in options(page, "report")
+    assert f"#{targets['report'].pk}" in page
+    for report in (targets["report"], targets["report_outside"]):
+        assert report.tracking_code not in page

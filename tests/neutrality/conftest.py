@@ -70,6 +70,12 @@ def pamekasan_desk(make_user):
 
 
 @pytest.fixture
+def pamekasan_viewer(make_user):
+    """The Sekda of Pamekasan: reads the region's reports, never the reporter."""
+    return make_user(Role.VIEWER, "35.28", username="pamekasan.sekda")
+
+
+@pytest.fixture
 def ri_bawaslu(make_user):
     """A Bawaslu RI officer without region: the nation, for statistics."""
     return make_user(Role.BAWASLU_OFFICER, None, username="ri.bawaslu")

@@ -159,3 +159,134 @@ def test_statistics_api(api, report_factory, ri_bawaslu, sumenep_bawaslu):
     assert body["region"]["rows"] == [{"label": "Kabupaten Pamekasan", "n": 1}]
     api.force_authenticate(sumenep_bawaslu)
     assert api.get("/api/v1/neutrality/statistics/").json()["status"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "count"), [("35.28.01", 1), ("35.28", 1), ("35.28.", 1), ("35", 1), ("35.28.02", 0)]
+)
+def test_reports_filtered_by_region_subtree(api, report_factory, pamekasan_bawaslu, code, count):
+    report_factory()  # Kecamatan Tlanakan, 35.28.01
+    api.force_authenticate(pamekasan_bawaslu)
+    response = api.get(REPORTS, {"region": code})
+    assert response.status_code == 200 and response.json()["count"] == count
+
+
+def test_a_malformed_region_filter_is_a_400_naming_it(api, report_factory, pamekasan_bawaslu):
+    report_factory()
+    api.force_authenticate(pamekasan_bawaslu)
+    response = api.get(REPORTS, {"region": "35.2x"})
+    assert response.status_code == 400
+    assert "Kode wilayah tidak dikenali" in response.json()["region"][0]
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees_code"),
+    [
+        ("pamekasan_bawaslu", True),
+        ("jatim_bawaslu", False),
+        ("ri_bawaslu", False),
+        ("pamekasan_desk", False),
+        ("pamekasan_viewer", False),
+    ],
+)
+def test_only_the_owning_office_reads_the_tracking_code(
+    api, report_factory, pamekasan_office, persona, sees_code, request
+):
+    report = report_factory()
+    api.force_authenticate(request.getfixturevalue(persona))
+    listing = api.get(REPORTS).json()["results"][0]
+    single = api.get(f"{REPORTS}{report.pk}/").json()
+    for body in (listing, single):
+        assert body["reference"] == f"#{report.pk}"
+        assert body["tracking_code"] == (report.tracking_code if sees_code else None)
+        assert (report.tracking_code in str(body)) is sees_code
+
+
+def test_the_officer_filing_for_a_reporter_gets_the_code_to_hand_over(api, pamekasan_bawaslu, db):
+    api.force_authenticate(pamekasan_bawaslu)
+    # An incident in Sumenep: another office handles it.
+    response = api.post(REPORTS, intake_json(region="35.29.01"), format="json")
+    assert response.status_code == 201
+    report = Report.objects.get()
+    assert report.office.region_id == "35.29"
+    assert response.json()["tracking_code"] == report.tracking_code
+    assert api.get(f"{REPORTS}{report.pk}/").status_code == 404  # not its office
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"x"', "3", "null"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/neutrality/public/reports/", "/api/v1/neutrality/public/track/"]
+)
+def test_public_endpoints_answer_a_body_that_is_not_an_object_with_a_400(api, db, url, body):
+    response = api.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "objek JSON" in response.json()["detail"]
+    assert not Report.objects.exists()
+
+
+def test_staff_endpoints_answer_a_body_that_is_not_an_object_with_a_400(
+    api, report_factory, pamekasan_bawaslu
+):
+    report = report_factory()
+    api.force_authenticate(pamekasan_bawaslu)
+    for url in (REPORTS, f"{REPORTS}{report.pk}/transitions/"):
+        assert api.post(url, "[1, 2]", content_type="application/json").status_code == 400
+    report.refresh_from_db()
+    assert report.status == Report.Status.RECEIVED and Report.objects.count() == 1
+
+
+def test_public_intake_links_get_a_scheme_and_a_bad_one_is_named(api, db):
+    url = "/api/v1/neutrality/public/reports/"
+    bad = api.post(url, intake_json(links=["facebook.com/x/1", "bukan tautan"]), format="json")
+    assert bad.status_code == 400
+    assert bad.json()["links"] == ["Bukan tautan yang valid: bukan tautan"]
+    assert not Report.objects.exists()
+    assert api.post(url, intake_json(links=["facebook.com/x/1"]), format="json").status_code == 201
+    assert Report.objects.get().evidence.get().url == "https://facebook.com/x/1"
+
+
+def test_not_found_reads_the_same_for_a_missing_and_an_out_of_scope_report(
+    api, report_factory, sumenep_bawaslu, pamekasan_desk
+):
+    report = report_factory()
+    api.force_authenticate(sumenep_bawaslu)
+    answers = [
+        api.get(f"{REPORTS}{report.pk}/"),  # another office's
+        api.get(f"{REPORTS}999999/"),  # none at all
+        api.get(f"{REPORTS}{report.pk}/transitions/"),
+    ]
+    api.force_authenticate(pamekasan_desk)  # reads it, may not act on it
+    answers.append(
+        api.post(f"{REPORTS}{report.pk}/transitions/", {"action": "register"}, format="json")
+    )
+    assert {a.status_code for a in answers} == {404}
+    assert {a.json()["detail"] for a in answers} == {"Data tidak ditemukan."}
+
+
+def test_public_intake_refuses_an_asn_region_below_kabupaten_and_an_ancient_date(api, db):
+    url = "/api/v1/neutrality/public/reports/"
+    response = api.post(url, intake_json(asn_region="35.28.01.2001"), format="json")
+    assert response.status_code == 400 and "asn_region" in response.json()
+    response = api.post(
+        url, intake_json(occurred_on="0001-01-01", known_on="0001-01-01"), format="json"
+    )
+    assert response.status_code == 400 and "2005" in response.json()["occurred_on"][0]
+    assert not Report.objects.exists()
+    assert api.post(url, intake_json(asn_region="35.28"), format="json").status_code == 201
+
+
+@pytest.mark.parametrize("value", ["0", 0, False, "false", " ", [], {}])
+def test_any_value_in_the_honeypot_stores_nothing(api, db, value):
+    response = api.post(
+        "/api/v1/neutrality/public/reports/", intake_json(website=value), format="json"
+    )
+    assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_an_empty_honeypot_lets_the_report_through(api, db, value):
+    response = api.post(
+        "/api/v1/neutrality/public/reports/", intake_json(website=value), format="json"
+    )
+    assert response.status_code == 201

@@ -22,8 +22,10 @@ def test_report_is_received_with_tracking_code_deadline_and_event(report_factory
     assert report.status == Report.Status.RECEIVED
     assert len(report.tracking_code) == 11 and report.tracking_code[5] == "-"
     assert report.received_on == datetime.date(2024, 11, 1)
-    # 3 calendar days from receipt (UU Pilkada 134(5)).
-    assert report.due_on == datetime.date(2024, 11, 4)
+    # Until registration, the initial study's 2 calendar days (a setting); the
+    # 3-day follow-up (UU Pilkada 134(5)) starts at registration.
+    assert report.due_on == datetime.date(2024, 11, 3)
+    assert report.registered_on is None
     assert not report.time_barred
     event = report.events.get()
     assert (event.from_status, event.to_status) == ("", Report.Status.RECEIVED)
@@ -67,6 +69,12 @@ def test_window_uses_the_incident_regions_local_date(report_factory, time_machin
             "sebelum tanggal kejadian",
         ),
         ({"known_on": datetime.date(2099, 1, 1)}, "known_on", "masa depan"),
+        (
+            {"occurred_on": datetime.date(1, 1, 1), "known_on": datetime.date(1, 1, 2)},
+            "occurred_on",
+            "paling awal 01/01/2005",
+        ),
+        ({"asn_region_code": "35.28.01"}, "asn_region", "provinsi atau kabupaten/kota"),
         ({"description": "x" * 5001}, "description", "5000"),
         ({"region_code": "35.28"}, "region", "kecamatan"),
     ],
@@ -76,6 +84,8 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(
 ):
     if "region_code" in overrides:
         overrides = {"region": Region.objects.get(code=overrides.pop("region_code"))}
+    if "asn_region_code" in overrides:
+        overrides = {"asn_region": Region.objects.get(code=overrides.pop("asn_region_code"))}
     with pytest.raises(ValidationError) as exc:
         report_submit(intake=intake(**overrides), channel="public")
     assert message in " ".join(exc.value.message_dict[field])

@@ -95,8 +95,10 @@ def test_a_time_barred_report_cannot_be_registered(report_factory, pamekasan_baw
     )
     assert late.time_barred
     assert "register" not in allowed_actions(late)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
         move(late, pamekasan_bawaslu, "register")
+    assert "kedaluwarsa" in exc.value.messages[0]
+    assert "hanya «Tidak diregistrasi»" in exc.value.messages[0]
     r = move(late, pamekasan_bawaslu, "not_register", reason="time_barred")
     assert r.not_registered_reason == "time_barred"
     assert move(r, pamekasan_bawaslu, "close").status == S.CLOSED
@@ -242,10 +244,13 @@ def test_reroute_needs_a_reason_and_hands_the_report_over(
 
     sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep")
     with pytest.raises(ValidationError) as exc:
-        report_reroute(report=report, user=pamekasan_bawaslu, office=sumenep, reason=" ")
+        report_reroute(report=report, user=pamekasan_bawaslu, region=sumenep.region, reason=" ")
     assert "reason" in exc.value.message_dict
     r = report_reroute(
-        report=report, user=pamekasan_bawaslu, office=sumenep, reason="ASN bertugas di Sumenep"
+        report=report,
+        user=pamekasan_bawaslu,
+        region=sumenep.region,
+        reason="ASN bertugas di Sumenep",
     )
     assert r.office == sumenep and "ASN bertugas di Sumenep" in r.routing_reason
     assert r.status == S.RECEIVED
@@ -272,7 +277,188 @@ def test_register_numbers_stay_unique_when_reports_move_away(
     time_machine.move_to(NOV_1, tick=False)
     sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep")
     first = move(report_factory(), pamekasan_bawaslu, "register")
-    report_reroute(report=first, user=pamekasan_bawaslu, office=sumenep, reason="Salah kantor")
+    report_reroute(
+        report=first, user=pamekasan_bawaslu, region=sumenep.region, reason="Salah kantor"
+    )
     second = move(report_factory(), pamekasan_bawaslu, "register")
     assert first.register_number == "001/Reg/LP/PW/35.28/11/2024"
     assert second.register_number == "002/Reg/LP/PW/35.28/11/2024"
+
+
+def _chain_has_cycle(report) -> bool:
+    seen = set()
+    while report is not None:
+        if report.pk in seen:
+            return True
+        seen.add(report.pk)
+        report = Report.objects.get(pk=report.pk).duplicate_of
+    return False
+
+
+def test_a_duplicate_link_that_would_close_a_cycle_is_refused(report_factory, pamekasan_bawaslu):
+    a, b, c = report_factory(), report_factory(), report_factory()
+    report_mark_duplicate(report=a, user=pamekasan_bawaslu, original=b)
+    report_mark_duplicate(report=b, user=pamekasan_bawaslu, original=c)
+    for report, original in ((c, a), (c, b), (b, a)):
+        with pytest.raises(ValidationError) as exc:
+            report_mark_duplicate(report=report, user=pamekasan_bawaslu, original=original)
+        assert "lingkaran" in exc.value.messages[0]
+    with pytest.raises(ValidationError) as exc:
+        report_mark_duplicate(report=c, user=pamekasan_bawaslu, original=c)
+    assert "dirinya" in exc.value.messages[0]
+    for report in (a, b, c):
+        assert not _chain_has_cycle(report)
+    c.refresh_from_db()
+    assert c.duplicate_of is None
+
+
+def test_a_duplicate_points_to_the_end_of_the_chain(report_factory, pamekasan_bawaslu):
+    a, b, c, d = (report_factory() for _ in range(4))
+    report_mark_duplicate(report=b, user=pamekasan_bawaslu, original=c)
+    report_mark_duplicate(report=a, user=pamekasan_bawaslu, original=b)
+    assert Report.objects.get(pk=a.pk).duplicate_of == c
+    # The chain's end may itself be marked later: the walk still ends, at d.
+    report_mark_duplicate(report=c, user=pamekasan_bawaslu, original=d)
+    r = report_mark_duplicate(report=report_factory(), user=pamekasan_bawaslu, original=a)
+    assert r.duplicate_of == d
+
+
+def test_reroute_reaches_any_province_or_kabupaten_office_creating_it_on_demand(
+    report, pamekasan_bawaslu, make_user
+):
+    from desk.models import Agency, Region, Role
+
+    assert not Agency.objects.filter(region_id="64.11").exists()  # Mahakam Ulu: no row yet
+    r = report_reroute(
+        report=report,
+        user=pamekasan_bawaslu,
+        region=Region.objects.get(code="64.11"),
+        reason="Terlapor bertugas di Mahakam Ulu",
+    )
+    office = Agency.objects.get(region_id="64.11", kind=Agency.Kind.BAWASLU)
+    assert r.office == office and office.name == "Bawaslu Kabupaten Mahakam Ulu"
+    mahulu_officer = make_user(Role.BAWASLU_OFFICER, "64.11")
+    r = report_reroute(
+        report=r,
+        user=mahulu_officer,
+        region=Region.objects.get(code="64"),
+        reason="ASN pemerintah provinsi",
+    )
+    assert r.office.name == "Bawaslu Provinsi Kalimantan Timur"
+    for code, field in (("64.11.01", "region"), ("64", "region")):
+        with pytest.raises(ValidationError) as exc:
+            report_reroute(
+                report=r,
+                user=make_user(Role.BAWASLU_OFFICER, "64"),
+                region=Region.objects.get(code=code),
+                reason="x",
+            )
+        assert field in exc.value.message_dict
+    assert Agency.objects.filter(region_id="64.11.01").count() == 0
+
+
+def test_the_referral_letter_may_carry_the_regions_date_before_the_servers(
+    report_factory, pamekasan_bawaslu, make_user, time_machine
+):
+    from desk.models import Region, Role
+
+    # 1 Nov 2024 16:30 UTC: already 2 Nov (00:30) in Makassar, 1 Nov in Jakarta.
+    time_machine.move_to(datetime.datetime(2024, 11, 1, 16, 30, tzinfo=datetime.UTC), tick=False)
+    village = Region.objects.filter(code__startswith="73.71.", level="village").first()
+    report = report_factory(
+        region=village, occurred_on=datetime.date(2024, 10, 30), known_on=datetime.date(2024, 11, 1)
+    )
+    officer = make_user(Role.BAWASLU_OFFICER, "73.71")
+    r = move(move(report, officer, "register"), officer, "study")
+    r = move(r, officer, "decide", outcome=Report.Outcome.OTHER_LAW)
+    r = move(r, officer, "refer", letter_number="1/2024", letter_on=datetime.date(2024, 11, 2))
+    assert r.referral_letter_on == datetime.date(2024, 11, 2)
+
+
+def test_the_follow_up_clock_starts_at_registration_on_the_regions_date(
+    report_factory, pamekasan_bawaslu, time_machine
+):
+    # Received 31 Oct 2024, 09.00 WIB: the initial study runs to 2 Nov.
+    time_machine.move_to(datetime.datetime(2024, 10, 31, 2, 0, tzinfo=datetime.UTC), tick=False)
+    report = report_factory(
+        occurred_on=datetime.date(2024, 10, 29), known_on=datetime.date(2024, 10, 30)
+    )
+    assert report.due_on == datetime.date(2024, 11, 2) and not report.extended
+    # Registered 2 Nov 17.30 UTC: already 3 Nov (00.30) in Pamekasan.
+    time_machine.move_to(datetime.datetime(2024, 11, 2, 17, 30, tzinfo=datetime.UTC), tick=False)
+    r = move(report, pamekasan_bawaslu, "register")
+    assert r.registered_on == datetime.date(2024, 11, 3)
+    assert r.due_on == datetime.date(2024, 11, 6)  # 3 calendar days from registration
+    assert r.register_number == "001/Reg/LP/PW/35.28/11/2024"  # the month of registration
+    r = move(move(r, pamekasan_bawaslu, "study"), pamekasan_bawaslu, "request_info")
+    assert r.due_on == datetime.date(2024, 11, 8) and r.extended  # + 2: 5 in total
+
+
+@pytest.mark.parametrize(("days", "due"), [(2, 3), (1, 2), (0, 1), (5, 6)])
+def test_the_initial_study_period_is_a_setting(report_factory, settings, time_machine, days, due):
+    settings.NEUTRALITY_INITIAL_STUDY_DAYS = days
+    time_machine.move_to(NOV_1, tick=False)
+    report = report_factory(
+        occurred_on=datetime.date(2024, 10, 29), known_on=datetime.date(2024, 10, 30)
+    )
+    assert report.due_on == datetime.date(2024, 11, due)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_restarts_open_deadlines_from_registration(live_db, django_user_model):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from desk.models import Role, RoleAssignment
+    from neutrality.models import Category, ReferralTarget
+    from neutrality.reference import ensure_reference_data
+    from neutrality.services import report_submit
+
+    from .conftest import make_intake
+
+    ensure_reference_data(Category, ReferralTarget)
+    received, registered, extended = (
+        report_submit(intake=make_intake(), channel="public") for _ in range(3)
+    )
+    officer = django_user_model.objects.create_user("pamekasan.migrasi")
+    RoleAssignment.objects.create(
+        user=officer, role=Role.BAWASLU_OFFICER, agency=received.office, region_id="35.28"
+    )
+    registered = move(registered, officer, "register")
+    extended = move(
+        move(move(extended, officer, "register"), officer, "study"), officer, "request_info"
+    )
+    # As the old code left them: the clock from receipt, no registration date.
+    Report.objects.update(due_on=received.received_on + datetime.timedelta(days=9))
+    executor = MigrationExecutor(connection)
+    executor.migrate([("neutrality", "0004_auditentry_region")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    day = datetime.timedelta(days=1)
+    received.refresh_from_db()
+    assert received.due_on == received.received_on + 2 * day and received.registered_on is None
+    registered.refresh_from_db()
+    assert registered.registered_on == registered.received_on  # registered the same day
+    assert registered.due_on == registered.registered_on + 3 * day
+    extended.refresh_from_db()
+    assert extended.due_on == extended.registered_on + 5 * day and extended.extended
+
+
+def test_reroute_refuses_an_office_deactivated_in_the_admin(
+    report, pamekasan_bawaslu, agency_factory
+):
+    from desk.models import Agency
+
+    agency_factory(
+        "35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Kabupaten Sumenep", is_active=False
+    )
+    with pytest.raises(ValidationError) as exc:
+        report_reroute(
+            report=report,
+            user=pamekasan_bawaslu,
+            region=Agency.objects.get(name="Bawaslu Kabupaten Sumenep").region,
+            reason="Salah kantor",
+        )
+    assert "dinonaktifkan" in exc.value.message_dict["region"][0]
+    report.refresh_from_db()
+    assert report.office.region_id == "35.28"

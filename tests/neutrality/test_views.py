@@ -250,7 +250,6 @@ def test_queue_is_ordered_by_deadline_with_overdue_highlighted(
         occurred_on=datetime.date(2024, 11, 2), known_on=datetime.date(2024, 11, 2)
     )
     report_transition(report=done, user=pamekasan_bawaslu, action="withdraw")
-    time_machine.move_to(datetime.datetime(2024, 11, 4, 2, 0, tzinfo=datetime.UTC))
     client.force_login(pamekasan_bawaslu)
     # savepoint (ATOMIC_REQUESTS), session, user, role assignments (scope),
     # Bawaslu assignments, their offices, the offices' regions, the officers
@@ -265,8 +264,9 @@ def test_queue_is_ordered_by_deadline_with_overdue_highlighted(
         < body.index(new.tracking_code)
         < body.index(done.tracking_code)
     )
-    assert 'class="due-today"' in body  # old: received 1 Nov, due 4 Nov
-    time_machine.move_to(datetime.datetime(2024, 11, 5, 2, 0, tzinfo=datetime.UTC))
+    # old: received 1 Nov, initial study until 3 Nov (not registered yet).
+    assert 'class="due-today"' in body
+    time_machine.move_to(datetime.datetime(2024, 11, 4, 2, 0, tzinfo=datetime.UTC))
     client.force_login(pamekasan_bawaslu)  # the 12-hour session ended overnight
     assert 'class="overdue"' in client.get(reverse("neutrality:index")).content.decode()
     filtered = client.get(reverse("neutrality:index"), {"status": "withdrawn"}).content.decode()
@@ -296,13 +296,13 @@ def test_exports_carry_identity_only_for_the_owning_office(
             )
         )
     )
-    assert rows[1][0] == report.tracking_code and report.reporter_nik in rows[1]
+    assert rows[1][0] == f"#{report.pk}" and report.reporter_nik in rows[1]
     assert AuditEntry.objects.filter(action="export_identity").count() == 1
     client.force_login(pamekasan_desk)
     response = client.get(reverse("neutrality:export", args=["xlsx"]))
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[1][0] == report.tracking_code
+    assert values[1][0] == f"#{report.pk}"
     assert report.reporter_nik not in [str(v) for v in values[1]]
     assert "Nama pelapor" not in values[0]
     assert client.get(reverse("neutrality:export", args=["pdf"])).status_code == 404
@@ -408,3 +408,466 @@ def test_exports_quote_text_a_spreadsheet_would_run(client, report_factory, pame
     rows = list(csv.reader(io.StringIO(content)))
     assert rows[1][11].startswith("'=HYPERLINK")
     assert "+6281234567890" in rows[1]  # phone numbers stay as they are
+
+
+def _csv_rows(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ("35.28.01", True),  # the kecamatan itself
+        ("35.28", True),  # its kabupaten
+        ("35.28.", True),  # a trailing dot is dropped
+        ("35", True),
+        ("35.28.02", False),  # a sibling kecamatan
+    ],
+)
+def test_region_filter_takes_the_region_and_its_subtree(
+    client, report_factory, pamekasan_bawaslu, code, found
+):
+    report = report_factory()  # Kecamatan Tlanakan, 35.28.01
+    client.force_login(pamekasan_bawaslu)
+    page = client.get(reverse("neutrality:index"), {"region": code})
+    assert page.status_code == 200
+    assert (report.get_absolute_url() in page.content.decode()) is found
+    export = client.get(reverse("neutrality:export", args=["csv"]), {"region": code})
+    assert export.status_code == 200
+    assert (len(_csv_rows(export)) == 2) is found
+
+
+def test_a_malformed_filter_is_named_and_the_other_filters_still_apply(
+    client, report_factory, pamekasan_bawaslu
+):
+    received = report_factory()
+    withdrawn = report_factory(asn_name="Orang Lain", asn_nip="")
+    report_transition(report=withdrawn, user=pamekasan_bawaslu, action="withdraw")
+    client.force_login(pamekasan_bawaslu)
+    for bad in ({"region": "35.2"}, {"region": "Pamekasan"}, {"category": "zzz"}):
+        page = client.get(reverse("neutrality:index"), {**bad, "status": "withdrawn"})
+        body = page.content.decode()
+        assert page.status_code == 200 and 'id="filter-errors"' in body
+        assert withdrawn.get_absolute_url() in body
+        assert received.get_absolute_url() not in body
+        export = client.get(
+            reverse("neutrality:export", args=["csv"]), {**bad, "status": "withdrawn"}
+        )
+        rows = _csv_rows(export)
+        assert len(rows) == 2 and "Orang Lain" in rows[1]
+    body = client.get(reverse("neutrality:index"), {"region": "35.2"}).content.decode()
+    assert "Kode wilayah tidak dikenali" in body
+
+
+def test_an_unknown_status_is_named_and_does_not_unfilter_the_queue(
+    client, report_factory, pamekasan_bawaslu
+):
+    tlanakan = report_factory()
+    elsewhere = report_factory(region=Region.objects.get(code="35.28.02"), asn_nip="")
+    client.force_login(pamekasan_bawaslu)
+    query = {"status": "zzz", "region": "35.28.02"}
+    body = client.get(reverse("neutrality:index"), query).content.decode()
+    assert "Saringan «Status» diabaikan" in body
+    assert elsewhere.get_absolute_url() in body and tlanakan.get_absolute_url() not in body
+    rows = _csv_rows(client.get(reverse("neutrality:export", args=["csv"]), query))
+    assert len(rows) == 2
+
+
+# The tracking code lets whoever holds it withdraw a report still only
+# received: the reporter and the owning office's officers see it, nobody else.
+CODE_READERS = [("pamekasan_bawaslu", True)]
+NOT_CODE_READERS = [
+    ("jatim_bawaslu", False),  # Bawaslu of the province: reads, another office
+    ("ri_bawaslu", False),  # Bawaslu RI: reads the nation, another office
+    ("pamekasan_desk", False),  # Kesbangpol desk staff
+    ("pamekasan_viewer", False),  # the Sekda
+]
+
+
+def _spreadsheet_cells(response, fmt) -> list[str]:
+    if fmt == "csv":
+        return [cell for row in _csv_rows(response) for cell in row]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    return [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+
+
+@pytest.mark.parametrize(("persona", "sees_code"), CODE_READERS + NOT_CODE_READERS)
+def test_only_the_owning_office_sees_the_tracking_code_in_pages_and_exports(
+    client, report_factory, pamekasan_bawaslu, pamekasan_office, persona, sees_code, request
+):
+    report = report_factory()
+    registered = report_transition(
+        report=report_factory(asn_nip="", asn_name="Orang Lain"),
+        user=pamekasan_bawaslu,
+        action="register",
+    )
+    original = report_factory(asn_nip="", asn_name="Pihak Ketiga")
+    from neutrality.services import report_mark_duplicate
+
+    report_mark_duplicate(report=report, user=pamekasan_bawaslu, original=original)
+    client.force_login(request.getfixturevalue(persona))
+    queue = client.get(reverse("neutrality:index")).content.decode()
+    for other in (report, registered, original):
+        assert (other.tracking_code in queue) is sees_code
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert (report.tracking_code in page) is sees_code
+    # Other reports (the original, the related ones) are named by reference.
+    assert original.tracking_code not in page and f"#{original.pk}" in page
+    assert registered.register_number in queue and f"#{report.pk}" in queue
+    assert f"Laporan #{report.pk}" in page
+    for fmt in ("csv", "xlsx"):
+        cells = _spreadsheet_cells(client.get(reverse("neutrality:export", args=[fmt])), fmt)
+        assert (report.tracking_code in cells) is sees_code
+        assert f"#{report.pk}" in cells and registered.register_number in cells
+    # Searching by the code finds nothing for those who may not see it.
+    found = client.get(reverse("neutrality:index"), {"q": report.tracking_code}).content.decode()
+    assert (report.get_absolute_url() in found) is sees_code
+    by_reference = client.get(reverse("neutrality:index"), {"q": f"#{report.pk}"})
+    assert report.get_absolute_url() in by_reference.content.decode()
+
+
+def test_the_report_never_names_itself_by_its_tracking_code(report_factory, pamekasan_bawaslu):
+    report = report_factory()
+    assert str(report) == f"#{report.pk}"
+    registered = report_transition(report=report, user=pamekasan_bawaslu, action="register")
+    assert str(registered) == registered.register_number
+
+
+def test_the_admin_never_shows_the_tracking_code(client, report_factory, django_user_model):
+    report = report_factory()
+    admin = django_user_model.objects.create_superuser("root", "root@example.id", "x" * 12)
+    client.force_login(admin)
+    for url in (
+        "/admin/neutrality/report/",
+        f"/admin/neutrality/report/{report.pk}/change/",
+        "/admin/neutrality/reportevent/",
+        "/admin/neutrality/auditentry/",
+    ):
+        body = client.get(url).content.decode()
+        assert report.tracking_code not in body, url
+    found = client.get("/admin/neutrality/report/", {"q": report.tracking_code}).content.decode()
+    assert f"#{report.pk}" not in found
+
+
+def test_a_duplicate_is_linked_by_reference_and_only_own_codes_are_taken(
+    client, report_factory, pamekasan_bawaslu, agency_factory
+):
+    from desk.models import Agency
+    from neutrality.services import report_reroute
+
+    original = report_factory()
+    duplicate = report_factory()
+    url = reverse("neutrality:duplicate", args=[duplicate.pk])
+    client.force_login(pamekasan_bawaslu)
+    client.post(url, {"original": f"#{original.pk}"})
+    duplicate.refresh_from_db()
+    assert duplicate.duplicate_of == original
+    client.post(url, {"original": ""})
+    # A report now handled by another office is not found by its code.
+    sumenep = agency_factory("35.29", kind=Agency.Kind.BAWASLU, name="Bawaslu Sumenep")
+    report_reroute(
+        report=original, user=pamekasan_bawaslu, region=sumenep.region, reason="Salah kantor"
+    )
+    client.post(url, {"original": original.tracking_code})
+    duplicate.refresh_from_db()
+    assert duplicate.duplicate_of is None
+
+
+def test_links_without_a_scheme_are_kept_as_https_links(client, category):
+    response = client.post(
+        reverse("neutrality:public_form"),
+        public_data(category=category.pk, links="facebook.com/post/1\nhttp://x.example/a"),
+    )
+    assert response.status_code == 302
+    urls = list(Report.objects.get().evidence.values_list("url", flat=True).order_by("pk"))
+    assert urls == ["https://facebook.com/post/1", "http://x.example/a"]
+
+
+def test_an_invalid_link_is_named_and_nothing_is_stored(client, category):
+    response = client.post(
+        reverse("neutrality:public_form"),
+        public_data(category=category.pk, links="https://ok.example/1\nbukan tautan"),
+    )
+    assert response.status_code == 200
+    assert "Bukan tautan yang valid: bukan tautan" in response.content.decode()
+    assert not Report.objects.exists()
+
+
+def test_evidence_added_later_takes_links_without_a_scheme(
+    client, report_factory, pamekasan_bawaslu
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    url = reverse("neutrality:evidence_add", args=[report.pk])
+    client.post(url, {"links": "instagram.com/p/xyz"})
+    assert report.evidence.get().url == "https://instagram.com/p/xyz"
+    response = client.post(url, {"links": "http://"}, follow=True)
+    assert "Bukan tautan yang valid: http://" in response.content.decode()
+    assert report.evidence.count() == 1
+
+
+def test_the_original_lists_the_reports_marked_as_its_duplicates(
+    client, report_factory, pamekasan_bawaslu, pamekasan_desk, agency_factory
+):
+    from desk.models import Agency
+    from neutrality.services import report_mark_duplicate, report_reroute
+
+    original = report_factory()
+    first = report_factory(asn_nip="", asn_name="Nama Lain")  # not "related" by ASN
+    elsewhere = report_factory(asn_nip="", asn_name="Nama Lain")
+    for duplicate in (first, elsewhere):
+        report_mark_duplicate(report=duplicate, user=pamekasan_bawaslu, original=original)
+    # One duplicate now handled in Kalimantan Timur: out of Pamekasan's scope.
+    kaltim = agency_factory("64.11", kind=Agency.Kind.BAWASLU, name="Bawaslu Mahakam Ulu")
+    report_reroute(report=elsewhere, user=pamekasan_bawaslu, region=kaltim.region, reason="Salah")
+    for persona in (pamekasan_bawaslu, pamekasan_desk):
+        client.force_login(persona)
+        body = client.get(original.get_absolute_url()).content.decode()
+        section = body[body.index('id="duplicates"') : body.index('id="related"')]
+        assert first.get_absolute_url() in section and f"#{first.pk}" in section
+        assert elsewhere.get_absolute_url() not in section
+    page = client.get(report_factory(asn_nip="").get_absolute_url()).content.decode()
+    assert 'id="duplicates"' not in page
+
+
+@pytest.mark.parametrize(
+    ("province", "regency", "late"),
+    [("35", "35.28", False), ("73", "73.71", True)],  # Pamekasan (WIB), Makassar (WITA)
+)
+def test_the_late_warning_and_the_time_barred_flag_agree_on_the_places_date(
+    client, category, time_machine, province, regency, late
+):
+    # 1 Nov 2024 16:30 UTC: still 1 Nov (23:30) in Pamekasan, 2 Nov (00:30) in
+    # Makassar. Known on 25 Oct: day 7 in Pamekasan, day 8 in Makassar.
+    time_machine.move_to(datetime.datetime(2024, 11, 1, 16, 30, tzinfo=datetime.UTC), tick=False)
+    district = Region.objects.filter(parent_id=regency).order_by("code").first().code
+    data = public_data(
+        category=category.pk,
+        province=province,
+        regency=regency,
+        district=district,
+        asn_region=regency,
+        occurred_on="2024-10-25",
+        known_on="2024-10-25",
+    )
+    url = reverse("neutrality:public_form")
+    body = client.post(url, {**data, "refresh": "1"}).content.decode()
+    hidden = 'id="late-warning" class="late-warning" role="status" hidden' in body
+    assert hidden is not late
+    # The page gives the script each province's date (the server's, per zone).
+    assert '"35": "2024-11-01"' in body and '"73": "2024-11-02"' in body
+    assert client.post(url, data).status_code == 302
+    assert Report.objects.get().time_barred is late
+
+
+def test_the_form_script_gets_the_province_government_label_in_the_users_language(
+    client, db, settings
+):
+    body = client.get(reverse("neutrality:public_form")).content.decode()
+    assert 'data-province-government="Pemerintah provinsi"' in body
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("neutrality:public_form")).content.decode()
+    assert 'data-province-government="Provincial government"' in body
+
+
+def test_the_reroute_form_offers_every_province_and_kabupaten_office(
+    client, report_factory, pamekasan_bawaslu
+):
+    from desk.models import Agency
+
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    page = client.get(report.get_absolute_url()).content.decode()
+    assert 'value="64.11"' in page and "Bawaslu Kabupaten Mahakam Ulu (64.11)" in page
+    assert 'value="64"' in page and "Bawaslu Provinsi Kalimantan Timur (64)" in page
+    response = client.post(
+        reverse("neutrality:reroute", args=[report.pk]),
+        {"region": "64.11", "reason": "Terlapor bertugas di Mahakam Ulu"},
+    )
+    assert response["Location"] == reverse("neutrality:index")  # no longer this office's
+    report.refresh_from_db()
+    assert report.office == Agency.objects.get(region_id="64.11")
+    assert "Terlapor bertugas di Mahakam Ulu" in report.routing_reason
+
+
+def test_system_texts_are_stored_in_indonesian_whatever_the_writers_language(
+    client, category, pamekasan_bawaslu, second_pamekasan_officer, settings, agency_factory
+):
+    """A citizen and an officer on the English UI: what is saved for every
+    reader (routing reason, event notes, audit details) stays Indonesian."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    late = (datetime.date.today() - datetime.timedelta(days=10)).isoformat()
+    response = client.post(
+        reverse("neutrality:public_form"),
+        public_data(category=category.pk, occurred_on=late, known_on=late),
+    )
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert report.routing_reason.startswith("Kejadian di Tlanakan, Kabupaten Pamekasan")
+    assert report.events.get().note == (
+        "Laporan diterima melalui Formulir publik. Lewat 7 hari sejak diketahui: kedaluwarsa."
+    )
+    client.force_login(pamekasan_bawaslu)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    act = reverse("neutrality:transition", args=[report.pk])
+    client.post(act, {"action": "not_register", "reason": "time_barred"})
+    client.post(
+        reverse("neutrality:assign", args=[report.pk]),
+        {"assignee": str(second_pamekasan_officer.pk)},
+    )
+    client.get(reverse("neutrality:export", args=["csv"]))
+    client.post(
+        reverse("neutrality:reroute", args=[report.pk]),
+        {"region": "35.29", "reason": "Salah kantor"},
+    )
+    notes = list(report.events.order_by("pk").values_list("note", flat=True))
+    assert notes[1] == "Kedaluwarsa (lewat 7 hari)."
+    assert "Ditugaskan kepada Siti." in notes
+    assert notes[-1].startswith("Dipindahkan dari Bawaslu Kabupaten Pamekasan ke Bawaslu")
+    report.refresh_from_db()
+    assert report.routing_reason == "Dipindahkan dari Bawaslu Kabupaten Pamekasan: Salah kantor"
+    export = AuditEntry.objects.get(action="export_identity")
+    assert export.detail == "1 laporan dengan identitas pelapor (csv)"
+    # The English reader still reads the page in English around them.
+    body = client.get(reverse("neutrality:index")).content.decode()
+    assert "<h1>ASN neutrality report" in body
+
+
+def test_handling_notes_are_stored_in_indonesian_from_the_english_ui(
+    client, report_factory, pamekasan_bawaslu, settings, photo
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    act = reverse("neutrality:transition", args=[report.pk])
+    for action in ("register", "study", "request_info"):
+        client.post(act, {"action": action})
+    client.post(reverse("neutrality:evidence_add", args=[report.pk]), {"files": [photo]})
+    client.post(act, {"action": "decide", "outcome": "not_violation"})
+    notes = list(report.events.order_by("pk").values_list("note", flat=True))
+    assert notes[1].startswith("Nomor registrasi ")
+    assert "Batas tindak lanjut diperpanjang 2 hari." in notes
+    assert "Bukan pelanggaran." in notes
+    assert "Bukti tambahan: 1 berkas, 0 tautan." in notes
+
+
+def test_the_handling_buttons_speak_the_officers_language(
+    client, report_factory, pamekasan_bawaslu, settings
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(report.get_absolute_url()).content.decode()
+    assert "<summary>Register</summary>" in body
+
+
+@pytest.mark.parametrize("status", [S.WITHDRAWN, S.NOT_REGISTERED, S.DECIDED, S.CLOSED])
+def test_evidence_cannot_be_added_to_a_report_no_longer_handled(
+    client, report_factory, pamekasan_bawaslu, photo, status, tmp_path
+):
+    report = report_factory()
+    Report.objects.filter(pk=report.pk).update(status=status)
+    client.force_login(pamekasan_bawaslu)
+    response = client.post(
+        reverse("neutrality:evidence_add", args=[report.pk]),
+        {"files": [photo], "links": "https://x.example/1"},
+        follow=True,
+    )
+    assert "tidak menerima bukti tambahan" in response.content.decode()
+    assert not report.evidence.exists()
+    assert report.events.count() == 1
+    assert not any(p.is_file() for p in (tmp_path / "private").rglob("*"))
+
+
+def test_a_honeypot_holding_zero_stores_nothing(client, category):
+    response = client.post(
+        reverse("neutrality:public_form"), public_data(category=category.pk, website="0")
+    )
+    assert response.status_code == 400
+    assert not Report.objects.exists()
+
+
+def test_the_home_panel_counts_deadlines_against_each_regions_own_date(
+    client, report_factory, ri_bawaslu, time_machine
+):
+    from neutrality.selectors import home_panel
+
+    pamekasan = report_factory()  # WIB
+    village = Region.objects.filter(code__startswith="73.71.", level="village").first()
+    makassar = report_factory(region=village)  # WITA
+    Report.objects.filter(pk__in=[pamekasan.pk, makassar.pk]).update(
+        due_on=datetime.date(2024, 11, 4)
+    )
+    # 4 Nov 2024 16:30 UTC: 23:30 on 4 Nov in Pamekasan, 00:30 on 5 Nov in Makassar.
+    time_machine.move_to(datetime.datetime(2024, 11, 4, 16, 30, tzinfo=datetime.UTC), tick=False)
+    panel = home_panel(ri_bawaslu)
+    assert (panel["open"], panel["overdue"], panel["due_today"]) == (2, 1, 1)
+    client.force_login(ri_bawaslu)
+    body = client.get("/").content.decode()
+    assert '<li class="bad">Lewat batas: 1</li>' in body and "Batas hari ini: 1" in body
+
+
+def test_the_queue_badge_and_the_report_page_count_the_same_other_reports(
+    client, report_factory, pamekasan_bawaslu
+):
+    first = report_factory()
+    same_nip = report_factory(asn_name="Hasanuddin")  # the NIP only
+    same_name = report_factory(  # the name and agency only, another case
+        asn_nip="", asn_name="DRS. HASANUDDIN", asn_agency="dinas pendidikan kabupaten pamekasan"
+    )
+    unrelated = report_factory(asn_nip="", asn_name="Orang Lain")
+    client.force_login(pamekasan_bawaslu)
+    body = client.get(reverse("neutrality:index")).content.decode()
+    rows = {
+        r.pk: body[body.index(r.get_absolute_url()) :].split("</tr>")[0]
+        for r in (first, same_nip, same_name, unrelated)
+    }
+    expected = {first.pk: 2, same_nip.pk: 1, same_name.pk: 1, unrelated.pk: 0}
+    for report in (first, same_nip, same_name, unrelated):
+        page = client.get(report.get_absolute_url()).content.decode()
+        related = page[page.index('id="related"') :].split("</section>")[0]
+        assert related.count("<li><a ") == expected[report.pk]
+        badge = f">+{expected[report.pk]}</span>"
+        assert (badge in rows[report.pk]) is bool(expected[report.pk])
+
+
+def test_statistics_give_withdrawn_and_unregistered_reports_their_own_outcome(
+    report_factory, pamekasan_bawaslu, ri_bawaslu
+):
+    from neutrality.selectors import statistics
+
+    report_factory()  # still received
+    report_transition(report=report_factory(), user=pamekasan_bawaslu, action="withdraw")
+    not_registered = report_transition(
+        report=report_factory(), user=pamekasan_bawaslu, action="not_register", reason="formal"
+    )
+    report_transition(report=not_registered, user=pamekasan_bawaslu, action="close")
+    decided = report_factory()
+    for action, extra in (
+        ("register", {}),
+        ("study", {}),
+        ("decide", {"outcome": "not_violation"}),
+    ):
+        decided = report_transition(report=decided, user=pamekasan_bawaslu, action=action, **extra)
+    rows = {str(r["label"]): r["n"] for r in statistics(ri_bawaslu)["outcome"]["rows"]}
+    assert rows == {
+        "Belum diputus": 1,
+        "Dicabut pelapor": 1,
+        "Tidak diregistrasi": 1,
+        "Bukan pelanggaran": 1,
+    }
+
+
+@pytest.mark.parametrize("term", ["#99999999999999999999999", "#", "12#", "# 1e5"])
+def test_an_odd_reference_in_the_search_finds_nothing_and_never_fails(
+    client, report_factory, pamekasan_bawaslu, term
+):
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    response = client.get(reverse("neutrality:index"), {"q": term})
+    assert response.status_code == 200
+    assert report.get_absolute_url() not in response.content.decode()
+    duplicate = client.post(
+        reverse("neutrality:duplicate", args=[report_factory().pk]), {"original": term}
+    )
+    assert duplicate.status_code == 302
