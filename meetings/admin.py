@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from desk.admin import ScopedAdmin
+from logistics.models import Problem
+from logistics.selectors import view_scope as logistics_scope
 from meetings import services
 from meetings.models import Decision, DecisionEvent, Invitation, Meeting, ReminderDelivery, Series
 from neutrality.access import reports_for
@@ -49,7 +51,7 @@ class DecisionAdmin(ScopedAdmin):
     list_display = ["__str__", "region", "responsible_agency", "due_on", "status"]
     list_filter = ["status"]
     search_fields = ["text"]
-    raw_id_fields = ["meeting", "region", "responsible_agency", "responsible_person"]
+    raw_id_fields = ["meeting", "region", "responsible_agency", "responsible_person", "area"]
     inlines = [DecisionEventInline]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -57,6 +59,10 @@ class DecisionAdmin(ScopedAdmin):
             # Only the reports this administrator may read, each named by
             # register number or #id (never the tracking code).
             kwargs["queryset"] = reports_for(request.user).order_by("-received_at")
+        if db_field.name == "problem":
+            kwargs["queryset"] = logistics_scope(request.user).filter(
+                Problem.objects.select_related("region").order_by("-created_at")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -371,3 +371,8 @@ def test_the_decision_admin_offers_only_readable_reports_without_their_codes(
     assert f"#{targets['report'].pk}" in page
     for report in (targets["report"], targets["report_outside"]):
         assert report.tracking_code not in page
+    # The same for logistics problems; areas are typed as a code (raw id),
+    # not a list of every region in the country.
+    assert str(targets["problem"].pk) in options(page, "problem")
+    assert str(targets["problem_outside"].pk) not in options(page, "problem")
+    assert '<select name="area"' not in page
