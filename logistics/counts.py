@@ -2,10 +2,7 @@
 row by row, all or nothing, through services.villages_set_counts (which
 recomputes what each desa needs and writes the history)."""
 
-import csv
-import io
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 
 from django.utils.translation import gettext as _
@@ -22,41 +19,11 @@ VILLAGE_CODE = re.compile(r"\d{2}\.\d{2}\.\d{2}\.\d{4}")
 
 def read(data: bytes, filename: str) -> list[tuple]:
     """(line, kode_desa, tps, dpt_gubernur, dpt_bupati) rows of a CSV or XLSX."""
-    if filename.lower().endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            if not zipfile.is_zipfile(io.BytesIO(data)):
-                raise ValueError
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            table = list(book.worksheets[0].iter_rows(values_only=True))
-            book.close()
-        except Exception:
-            raise services.FileRejected(
-                _("Berkas ini bukan XLSX yang sah. Simpan ulang dari Excel (.xlsx atau .csv).")
-            ) from None
-    elif filename.lower().endswith((".csv", ".txt")):
-        text, _codec = services._decode(data)
-        first = text.split("\n", 1)[0]
-        delimiter = max([";", ",", "\t"], key=first.count)
-        try:
-            table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        except csv.Error as exc:
-            raise services.FileRejected(_("CSV rusak: %(error)s") % {"error": exc}) from None
-    else:
-        raise services.FileRejected(_("Jenis berkas tidak didukung: unggah .csv atau .xlsx."))
-    if not table:
-        raise services.FileRejected(_("Berkas kosong."))
-    names = [str(h or "").strip().lower() for h in table[0]]
-    missing = [c for c in COLUMNS if c not in names]
-    if missing:
-        raise services.FileRejected(
-            _("Kolom tidak sesuai: tidak ada %(missing)s. Baris pertama harus: %(expected)s.")
-            % {"missing": ", ".join(missing), "expected": ";".join(COLUMNS)}
-        )
-    at = [names.index(c) for c in COLUMNS]
+    header, table = services.open_table(data, filename)
+    where = services._header_map(header, COLUMNS, [])
+    at = [where[c] for c in COLUMNS]
     rows = []
-    for line, cells in enumerate(table[1:], start=2):
+    for line, cells in enumerate(table, start=2):
         if not cells or all(c in (None, "") for c in cells):
             continue
         cells = list(cells) + [""] * (max(at) + 1 - len(cells))

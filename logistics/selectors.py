@@ -120,6 +120,22 @@ def _national_points(province_codes: list[str]) -> list[tuple]:
     return out
 
 
+def _area_row(area: Region) -> Row:
+    """An area (with ``arearollup`` selected) over all its desa, with data or not."""
+    rollup = getattr(area, "arearollup", None)
+    if rollup is None:
+        return Row(area.code, area.name, area.villages, 0)
+    return Row(
+        area.code,
+        area.name,
+        area.villages,
+        rollup.desa_complete,
+        rollup.open_problems,
+        rollup.tps,
+        with_data=rollup.desa_count,
+    )
+
+
 def dashboard(*, scope: Scope, region: Region | None) -> dict:
     """National (region None), province, kabupaten/kota or kecamatan.
 
@@ -139,20 +155,7 @@ def dashboard(*, scope: Scope, region: Region | None) -> dict:
     else:
         child_areas = Region.objects.filter(parent_id=region.code)
     if region is None or region.level != Region.Level.DISTRICT:
-        children = []
-        for area in child_areas.select_related("arearollup"):
-            rollup = getattr(area, "arearollup", None)
-            children.append(
-                Row(
-                    area.code,
-                    area.name,
-                    area.villages,
-                    rollup.desa_complete if rollup else 0,
-                    rollup.open_problems if rollup else 0,
-                    rollup.tps if rollup else 0,
-                    with_data=rollup.desa_count if rollup else 0,
-                )
-            )
+        children = [_area_row(area) for area in child_areas.select_related("arearollup")]
     else:
         open_here = dict(
             Problem.objects.exclude(status=Problem.Status.RESOLVED)
@@ -297,18 +300,7 @@ def home_panel(user) -> dict | None:
         roots = Region.objects.filter(level=Region.Level.PROVINCE)
     else:
         roots = Region.objects.filter(code__in=scope.codes)
-    areas = []
-    for area in roots.select_related("arearollup")[:10]:
-        rollup = getattr(area, "arearollup", None)
-        areas.append(
-            Row(
-                area.code,
-                area.name,
-                area.villages,
-                rollup.desa_complete if rollup else 0,
-                rollup.open_problems if rollup else 0,
-            )
-        )
+    areas = [_area_row(area) for area in roots.select_related("arearollup")[:10]]
     round_ = current_round()
     deadline, days_left = _deadline(round_)
     return {

@@ -669,18 +669,21 @@ def _decode(data: bytes) -> tuple[str, str]:
         ) from None
 
 
-def _header_map(header: Sequence) -> dict[str, int]:
+def _header_map(
+    header: Sequence, columns: list[str] = COLUMNS, optional: list[str] = OPTIONAL_COLUMNS
+) -> dict[str, int]:
+    """Where each expected column is (FileRejected naming those missing)."""
     names = [
         HEADER_ALIASES.get(n, n)
         for n in (str(h or "").strip().lower().replace(" ", "_") for h in header)
     ]
-    missing = [c for c in COLUMNS if c not in names]
+    missing = [c for c in columns if c not in names]
     if missing:
         raise FileRejected(
             _("Kolom tidak sesuai: tidak ada %(missing)s. Baris pertama harus: %(expected)s.")
-            % {"missing": ", ".join(missing), "expected": ";".join(COLUMNS + OPTIONAL_COLUMNS)}
+            % {"missing": ", ".join(missing), "expected": ";".join(columns + optional)}
         )
-    return {name: names.index(name) for name in COLUMNS + OPTIONAL_COLUMNS if name in names}
+    return {name: names.index(name) for name in columns + optional if name in names}
 
 
 def _rows_from(table: Iterable[Sequence], columns: dict[str, int], first_line: int = 2):
@@ -709,8 +712,10 @@ def _csv_open(text: str):
     return delimiter, header, reader
 
 
-def read_table(data: bytes, filename: str) -> tuple[int, list[tuple]]:
-    """The rows of an uploaded CSV or XLSX, as deliveries_validate expects."""
+def open_table(data: bytes, filename: str) -> tuple[Sequence, Iterable[Sequence]]:
+    """An uploaded CSV or XLSX as its header's cells and the rows after it;
+    FileRejected for a file too large, of another type, or unreadable. The
+    distribution import and the TPS/DPT import read files through here."""
     _check_size(len(data))
     name = filename.lower()
     if name.endswith(".xlsx"):
@@ -720,28 +725,31 @@ def read_table(data: bytes, filename: str) -> tuple[int, list[tuple]]:
             if not zipfile.is_zipfile(io.BytesIO(data)):
                 raise ValueError
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = book.worksheets[0]
-            table = sheet.iter_rows(values_only=True)
-            header = next(table, None) or []
-            columns = _header_map(header)
-            rows = list(_rows_from(table, columns))
+            table = list(book.worksheets[0].iter_rows(values_only=True))
             book.close()
-        except FileRejected:
-            raise
         except Exception:
             raise FileRejected(
                 _("Berkas ini bukan XLSX yang sah. Simpan ulang dari Excel (.xlsx atau .csv).")
             ) from None
-        return len(rows), rows
+        return (table[0] if table else []), table[1:]
     if not name.endswith((".csv", ".txt")):
         raise FileRejected(_("Jenis berkas tidak didukung: unggah .csv atau .xlsx."))
     text, _codec = _decode(data)
     _delimiter, header, reader = _csv_open(text)
-    columns = _header_map(header)
+    return header, _csv_rows(reader)
+
+
+def _csv_rows(reader):
     try:
-        rows = list(_rows_from(reader, columns))
+        yield from reader
     except csv.Error as exc:
         raise FileRejected(_("CSV rusak: %(error)s") % {"error": exc}) from None
+
+
+def read_table(data: bytes, filename: str) -> tuple[int, list[tuple]]:
+    """The rows of an uploaded CSV or XLSX, as deliveries_validate expects."""
+    header, table = open_table(data, filename)
+    rows = list(_rows_from(table, _header_map(header)))
     return len(rows), rows
 
 

@@ -290,8 +290,6 @@ def import_counts(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > services.MAX_IMPORT_BYTES:
-                raise services.FileRejected(_("Berkas terlalu besar."))
             rows = counts.read(upload.read(), upload.name)
             written = counts.update(
                 rows, user=request.user, scope=scope, source=DeliveryEvent.Source.IMPORT
