@@ -301,6 +301,14 @@ class ElectionRound(models.Model):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def current(cls) -> "ElectionRound | None":
+        """The next round to vote, else the latest (a handful of rows)."""
+        today = timezone.localdate()
+        rounds = list(cls.objects.order_by("voting_day"))
+        upcoming = [r for r in rounds if r.voting_day >= today]
+        return upcoming[0] if upcoming else (rounds[-1] if rounds else None)
+
     @property
     def logistics_deadline(self) -> datetime.date:
         """H-1: every item must be at the TPS a day before voting (UU Pilkada 78(4))."""

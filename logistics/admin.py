@@ -24,13 +24,18 @@ class ItemAdmin(admin.ModelAdmin):
 
 @admin.register(Problem)
 class ProblemAdmin(ScopedAdmin):
+    """Read only: problems are reported and moved through the app, which
+    keeps the open-problem rollups and the problem's history in step (a
+    delete here would leave both wrong)."""
+
     list_display = ["kind", "region", "item", "status", "created_at"]
     list_filter = ["status", "kind"]
-    readonly_fields = ["region", "status", "resolution", "resolved_at", "reported_by"]
     fields = ["region", "item", "kind", "quantity", "description", "status", "resolution"]
 
-    def has_add_permission(self, request):
-        return False  # through the app: the rollups count open problems
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    has_add_permission = has_delete_permission = has_change_permission
 
 
 class HistoryAdmin(ScopedAdmin):

@@ -49,6 +49,9 @@ class DashboardSerializer(AreaSerializer):
             "sent": serializers.IntegerField(),
             "received": serializers.IntegerField(),
             "damaged": serializers.IntegerField(),
+            "desa_complete": serializers.IntegerField(
+                help_text="desa with the item in full, undamaged, at the TPS"
+            ),
         },
         many=True,
     )
@@ -176,9 +179,11 @@ class DashboardView(APIView):
             raise Http404
         region = None
         if code:
-            region = Region.objects.filter(code=code).exclude(level="village").first()
+            region = Region.objects.filter(code=code).first()
             if region is None:
                 raise Http404
+            if region.level == Region.Level.VILLAGE:
+                return Response(self._village(region))
         data = selectors.dashboard(scope=scope, region=region)
         total = data["total"]
         return Response(
@@ -197,6 +202,7 @@ class DashboardView(APIView):
                         "sent": i["sent"],
                         "received": i["received"],
                         "damaged": i["damaged"],
+                        "desa_complete": i["desa_complete"],
                     }
                     for i in data["items"]
                 ],
@@ -212,6 +218,33 @@ class DashboardView(APIView):
                 ],
             }
         )
+
+    @staticmethod
+    def _village(region: Region) -> dict:
+        """One desa in the same shape: its own items, no children."""
+        data = selectors.village_page(region=region)
+        village = data["village"]
+        return {
+            "code": region.code,
+            "name": region.name,
+            "desa_count": 1,
+            "desa_complete": int(bool(village and village.complete)),
+            "open_problems": sum(p.status != Problem.Status.RESOLVED for p in data["problems"]),
+            "deadline": data["deadline"],
+            "days_left": data["days_left"],
+            "items": [
+                {
+                    "item": d.item.code,
+                    "required": d.required,
+                    "sent": d.sent,
+                    "received": d.received,
+                    "damaged": d.damaged,
+                    "desa_complete": int(d.complete),
+                }
+                for d in data["deliveries"]
+            ],
+            "children": [],
+        }
 
 
 class ProblemSerializer(serializers.ModelSerializer):

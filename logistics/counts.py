@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from desk.models import Region
 from desk.scope import Scope
 from logistics import services
-from logistics.models import counts_problem
+from logistics.models import contests_held, counts_problem
 
 COLUMNS = ["kode_desa", "tps", "dpt_gubernur", "dpt_bupati"]
 MAX_ROWS = 10_000  # the most desa of any province (Jawa Timur) is 8,494
@@ -48,6 +48,7 @@ def update(rows: Iterable[Sequence], *, user, scope: Scope, source: str) -> int:
             "code", flat=True
         )
     )
+    held = contests_held(known)
     counts, errors = {}, []
     for line, code, *values in rows:
         code = str(code or "").strip()
@@ -63,7 +64,7 @@ def update(rows: Iterable[Sequence], *, user, scope: Scope, source: str) -> int:
                     _("%(field)s «%(value)s» harus bilangan bulat nol atau lebih")
                     % {"field": label, "value": value}
                 )
-        if None not in numbers and (problem := counts_problem(*numbers)):
+        if None not in numbers and (problem := counts_problem(*numbers, held.get(code))):
             problems.append(str(problem))
         if code in counts:
             problems.append(_("desa ini sudah ada di baris lain"))

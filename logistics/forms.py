@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from logistics.models import Item, Problem, counts_problem
+from logistics.models import Item, Problem, contests_held, counts_problem
 
 
 class ImportForm(forms.Form):
@@ -33,9 +33,16 @@ class CountsForm(forms.Form):
         label=_("DPT pemilihan bupati/wali kota"), min_value=0, max_value=1000 * 800
     )
 
+    def __init__(self, *args, code: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code = code
+
     def clean(self):
         data = super().clean()
-        problem = counts_problem(data.get("tps"), data.get("dpt_governor"), data.get("dpt_local"))
+        held = contests_held([self.code]).get(self.code)
+        problem = counts_problem(
+            data.get("tps"), data.get("dpt_governor"), data.get("dpt_local"), held
+        )
         if problem:
             raise forms.ValidationError(problem)
         return data

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from desk.models import Region
+from desk.models import Election, ElectionRound, Region
 
 
 def private_storage():
@@ -101,8 +101,23 @@ class Item(models.Model):
 MAX_VOTERS_PER_TPS = 800
 
 
-def counts_problem(tps, dpt_governor, dpt_local) -> str | None:
-    """Why a desa's TPS and DPT cannot be right, or None."""
+def contests_held(codes) -> dict[str, tuple[bool, bool]]:
+    """Per desa code: whether the current round holds a governor contest in
+    its province and a bupati/wali kota contest in its kabupaten/kota (one
+    query). Empty when the round has no contests on record: then nothing can
+    be said (Jakarta has no local contest, Yogyakarta no governor contest)."""
+    round_ = ElectionRound.current()
+    if round_ is None:
+        return {}
+    held = set(Election.objects.filter(round=round_).values_list("region_id", flat=True))
+    if not held:
+        return {}
+    return {code: (code[:2] in held, code[:5] in held) for code in codes}
+
+
+def counts_problem(tps, dpt_governor, dpt_local, held=None) -> str | None:
+    """Why a desa's TPS and DPT cannot be right, or None. ``held``: the
+    desa's (governor, bupati/wali kota) contests, from ``contests_held``."""
     if None in (tps, dpt_governor, dpt_local):
         return None
     limit = getattr(settings, "LOGISTICS_MAX_VOTERS_PER_TPS", MAX_VOTERS_PER_TPS)
@@ -112,6 +127,10 @@ def counts_problem(tps, dpt_governor, dpt_local) -> str | None:
         ) % {"dpt": max(dpt_governor, dpt_local), "tps": tps, "limit": limit}
     if tps and not (dpt_governor or dpt_local):
         return _("Desa dengan TPS harus memiliki DPT.")
+    if tps and held and held[0] and not dpt_governor:
+        return _("Wilayah ini memilih gubernur: DPT pemilihan gubernur tidak boleh 0.")
+    if tps and held and held[1] and not dpt_local:
+        return _("Wilayah ini memilih bupati/wali kota: DPT pemilihan itu tidak boleh 0.")
     return None
 
 

@@ -192,7 +192,7 @@ def refresh_village_flags(village_where: str, params: list, *, deliveries: bool)
             )
         cursor.execute(
             f"""
-            UPDATE logistics_village SET complete = s.ok
+            UPDATE logistics_village SET complete = s.ok AND logistics_village.tps > 0
             FROM (SELECT village_id,
                          MIN(CASE WHEN complete THEN 1 ELSE 0 END) = 1 AS ok
                   FROM logistics_delivery WHERE {village_where}
@@ -200,7 +200,9 @@ def refresh_village_flags(village_where: str, params: list, *, deliveries: bool)
                     AND item_id IN (SELECT id FROM logistics_item WHERE is_active)
                   GROUP BY village_id) s
             WHERE logistics_village.region_id = s.village_id
-              AND logistics_village.complete <> s.ok
+              -- A desa without a TPS needs nothing, but is not "complete":
+              -- a TPS count typed as 0 must not raise the share.
+              AND logistics_village.complete <> (s.ok AND logistics_village.tps > 0)
             """,
             params,
         )

@@ -36,11 +36,8 @@ def edit_scope(user) -> Scope:
 
 
 def current_round() -> ElectionRound | None:
-    """The next round to vote (its H-1 is the deadline), else the latest."""
-    today = timezone.localdate()
-    rounds = list(ElectionRound.objects.order_by("voting_day"))  # a handful of rows
-    upcoming = [r for r in rounds if r.voting_day >= today]
-    return upcoming[0] if upcoming else (rounds[-1] if rounds else None)
+    """The round whose H-1 is the deadline."""
+    return ElectionRound.current()
 
 
 @dataclass
@@ -148,10 +145,13 @@ def dashboard(*, scope: Scope, region: Region | None) -> dict:
     # Every child area, with or without data: one with none counts as 0 of
     # its desa complete (Region.villages is the denominator, not the desa
     # that happen to have rows), so an area nobody reported on is most behind.
-    if region is None:
+    if region is None and scope.nationwide:
         child_areas = Region.objects.filter(level=Region.Level.PROVINCE)
-        if not scope.nationwide:
-            child_areas = scope.filter(child_areas, "code")
+    elif region is None:
+        # The user's own areas (a kota, two kabupaten…), whatever their level.
+        child_areas = Region.objects.filter(code__in=scope.codes).exclude(
+            level=Region.Level.VILLAGE
+        )
     else:
         child_areas = Region.objects.filter(parent_id=region.code)
     if region is None or region.level != Region.Level.DISTRICT:
@@ -213,23 +213,23 @@ def dashboard(*, scope: Scope, region: Region | None) -> dict:
         )
     }
     items = []
+    desa_total = total.desa_count
     for item in Item.objects.filter(is_active=True):
         s = sums.get(item.pk, {})
         required = s.get("required") or 0
-        received = s.get("received") or 0
-        damaged = s.get("damaged") or 0
+        desa_complete = s.get("desa_complete") or 0
         items.append(
             {
                 "item": item,
                 "required": required,
                 "sent": s.get("sent") or 0,
-                "received": received,
-                "damaged": damaged,
-                "desa_complete": s.get("desa_complete") or 0,
-                # No requirement yet (no desa with TPS/DPT): no percentage.
-                "percent": int(100 * min(received - damaged, required) / required)
-                if required
-                else None,
+                "received": s.get("received") or 0,
+                "damaged": s.get("damaged") or 0,
+                "desa_complete": desa_complete,
+                # Quantities received count at any stage (a box at the PPK
+                # counts); the share is of desa that have the item in full,
+                # undamaged, at the TPS, so it agrees with "complete".
+                "percent": int(100 * desa_complete / desa_total) if required else None,
             }
         )
     behind = days_left is not None and days_left <= BEHIND_DAYS

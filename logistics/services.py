@@ -469,6 +469,9 @@ def villages_set_counts(
     written."""
     if not counts:
         return 0
+    # The contests a desa votes in are checked where counts are typed
+    # (counts.update, CountsForm): here only what is impossible anywhere, so
+    # counts stored before a round's contests were loaded still refresh.
     problems = [
         f"{code}: {problem}"
         for code, values in counts.items()

@@ -46,21 +46,25 @@ def national(request):
         raise Http404
     context = selectors.dashboard(scope=scope, region=None)
     context["can_edit"] = not edit_scope(request.user).is_empty
+    context["nationwide"] = scope.nationwide
     return render(request, "logistics/dashboard.html", context)
 
 
 @login_required
 def area(request, code):
     region = _region_or_404(request.user, code)
-    can_edit = edit_scope(request.user).contains(code)
+    scope = view_scope(request.user)
     if region.level == Region.Level.VILLAGE:
         context = selectors.village_page(region=region)
-        context["can_edit"] = can_edit
-        return render(request, "logistics/village.html", context)
-    context = selectors.dashboard(scope=view_scope(request.user), region=region)
-    context["can_edit"] = can_edit
-    context["breadcrumbs"] = list(region.ancestors())[:-1]
-    return render(request, "logistics/dashboard.html", context)
+        template = "logistics/village.html"
+    else:
+        context = selectors.dashboard(scope=scope, region=region)
+        template = "logistics/dashboard.html"
+    context["can_edit"] = edit_scope(request.user).contains(code)
+    context["nationwide"] = scope.nationwide
+    # Only the areas above this one that the user may open.
+    context["breadcrumbs"] = [r for r in list(region.ancestors())[:-1] if scope.contains(r.code)]
+    return render(request, template, context)
 
 
 EXPORT_HEADER = ["kode", "nama", "jumlah_desa", "desa_lengkap", "persen", "masalah_terbuka"]
@@ -82,10 +86,18 @@ def export(request, code=None, fmt="csv"):
         for c in data["children"]
     ]
     items = [
-        [i["item"].code, i["item"].name, i["required"], i["sent"], i["received"], i["damaged"]]
+        [
+            i["item"].code,
+            i["item"].name,
+            i["required"],
+            i["sent"],
+            i["received"],
+            i["damaged"],
+            i["desa_complete"],
+        ]
         for i in data["items"]
     ]
-    item_header = ["barang", "nama", "kebutuhan", "dikirim", "diterima", "rusak"]
+    item_header = ["barang", "nama", "kebutuhan", "dikirim", "diterima", "rusak", "desa_lengkap"]
     name = f"logistik-{code or 'nasional'}"
     if fmt == "xlsx":
         return xlsx_response(
@@ -94,17 +106,23 @@ def export(request, code=None, fmt="csv"):
     return csv_response(f"{name}.csv", (EXPORT_HEADER, rows), (item_header, items), delimiter=";")
 
 
+# The import's own columns first, in its words (an export can be corrected
+# and imported again), then what the desa page shows besides. Column names and
+# values are the same in every UI language, like the import's.
 VILLAGE_HEADER = [
-    "barang",
+    *services.COLUMNS,
     "nama",
     "kebutuhan",
-    "tahap",
-    "dikirim",
-    "diterima",
-    "rusak",
     "lengkap",
     "diperbarui",
 ]
+STAGE_WORD = {
+    Stage.NONE: "belum",
+    Stage.WAREHOUSE: "gudang",
+    Stage.PPK: "ppk",
+    Stage.PPS: "pps",
+    Stage.KPPS: "kpps",
+}
 
 
 def _village_export(region: Region, fmt: str):
@@ -112,14 +130,15 @@ def _village_export(region: Region, fmt: str):
     data = selectors.village_page(region=region)
     rows = [
         [
+            region.code,
             d.item.code,
-            d.item.name,
-            d.required,
-            d.get_stage_display(),
+            STAGE_WORD[d.stage],
             d.sent,
             d.received,
             d.damaged,
-            _("ya") if d.complete else _("tidak"),
+            d.item.name,
+            d.required,
+            "ya" if d.complete else "tidak",
             d.updated_at.isoformat() if d.updated_at else "",
         ]
         for d in data["deliveries"]
@@ -138,6 +157,13 @@ def _state(delivery: Delivery) -> str:
     return ",".join(str(getattr(delivery, name)) for name in FIELDS)
 
 
+def _typed_int(value: str) -> int | str:
+    """A typed quantity as a number to show again, else as typed ("²" is a
+    digit to ``str.isdigit`` but not to ``int``)."""
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdecimal() else value
+
+
 def _form_rows(request, deliveries: list[Delivery], label) -> tuple[list, list, list[str]]:
     """The rows of a desa or kecamatan form the user changed, their labels,
     and conflicts: rows someone else changed since the page was opened (the
@@ -153,7 +179,9 @@ def _form_rows(request, deliveries: list[Delivery], label) -> tuple[list, list, 
         typed = [post.get(f"{key}-{name}", "") for name in FIELDS]
         reason = post.get(f"{key}-reason", "")
         was = post.get(f"{key}-was", _state(d))
-        if ",".join(v.strip() for v in typed) == was and not reason.strip():
+        shown = ",".join(v.strip() for v in typed)
+        # Untouched, or already saved as typed (a second click on Simpan).
+        if shown in (was, _state(d)) and not reason.strip():
             continue
         if was != _state(d):
             conflicts.append(
@@ -165,7 +193,7 @@ def _form_rows(request, deliveries: list[Delivery], label) -> tuple[list, list, 
         d.was = _state(d)
         d.reason = reason
         for name, value in zip(FIELDS, typed, strict=True):
-            setattr(d, name, int(value) if value.strip().isdigit() else value)
+            setattr(d, name, _typed_int(value))
     return rows, labels, conflicts
 
 
@@ -205,7 +233,7 @@ def village_edit(request, code):
         if village
         else None
     )
-    counts = CountsForm(request.POST if "tps" in request.POST else None, initial=initial)
+    counts = CountsForm(request.POST if "tps" in request.POST else None, initial=initial, code=code)
     deliveries = list(
         Delivery.objects.filter(village_id=code).select_related("item").order_by("item__order")
     )

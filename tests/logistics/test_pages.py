@@ -253,7 +253,7 @@ def test_exports(client, mahulu, kaltim_sekda):
     response = client.get(f"/logistics/wilayah/{mahulu[0]}/export.csv")
     assert response.status_code == 200
     text = response.content.decode("utf-8-sig")
-    assert text.startswith("barang;nama;kebutuhan;tahap") and "surat-suara" in text
+    assert text.startswith("kode_desa;barang;tahap;dikirim") and "surat-suara" in text
     assert client.get(f"/logistics/wilayah/{mahulu[0]}/export.xlsx").content[:2] == b"PK"
     # Only the formats it makes.
     for fmt in ("pdf", "json"):
