@@ -10,7 +10,17 @@ class ItemAdmin(admin.ModelAdmin):
     """National data: the rule of each item. Saving recomputes every desa's
     required quantity (rollups included)."""
 
-    list_display = ["name", "code", "unit", "basis", "factor", "reserve_percent", "is_active"]
+    list_display = [
+        "name",
+        "name_en",
+        "code",
+        "unit",
+        "basis",
+        "factor",
+        "reserve_percent",
+        "is_active",
+    ]
+    list_filter = ["is_active"]
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser

@@ -14,8 +14,8 @@ from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from desk.models import Election, ElectionRound, Region
 
@@ -36,6 +36,10 @@ class Stage(models.IntegerChoices):
     KPPS = 4, _("KPPS (TPS)")
 
 
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
 class Item(models.Model):
     """A kind of supply, and how much of it a desa needs. Data, not code: a
     new form or a changed reserve is an edit in the admin."""
@@ -50,6 +54,9 @@ class Item(models.Model):
     code = models.SlugField(_("kode"), max_length=30, unique=True)
     name = models.CharField(_("nama"), max_length=100)
     unit = models.CharField(_("satuan"), max_length=20)
+    # Data, like the name: the English UI shows these when set.
+    name_en = models.CharField(_("nama (Inggris)"), max_length=100, blank=True)
+    unit_en = models.CharField(_("satuan (Inggris)"), max_length=20, blank=True)
     basis = models.CharField(_("dasar kebutuhan"), max_length=20, choices=Basis.choices)
     factor = models.DecimalField(
         _("jumlah per dasar"),
@@ -74,7 +81,16 @@ class Item(models.Model):
         ordering = ["order", "code"]
 
     def __str__(self):
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the active UI language (Indonesian unless English is set)."""
+        return self.name_en if self.name_en and _english() else self.name
+
+    @property
+    def unit_label(self) -> str:
+        return self.unit_en if self.unit_en and _english() else self.unit
 
     def required_for(self, *, tps: int, dpt_governor: int, dpt_local: int) -> int:
         """The quantity a desa needs. Ballots: each TPS gets its voters plus

@@ -250,7 +250,7 @@ def village_edit(request, code):
                 )
                 messages.success(request, _("Jumlah TPS dan DPT disimpan."))
                 return redirect("logistics:village_edit", code)
-        elif _apply_form(request, deliveries, lambda d: d.item.name):
+        elif _apply_form(request, deliveries, lambda d: d.item.label):
             return redirect("logistics:area", code)
     return render(
         request,

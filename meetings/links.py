@@ -107,7 +107,7 @@ def problem_text(problem: Problem) -> str:
     parts = [str(problem)]
     if problem.item_id:
         quantity = f" ({problem.quantity})" if problem.quantity else ""
-        parts.append(f"{problem.item.name}{quantity}")
+        parts.append(f"{problem.item.label}{quantity}")
     parts.append(problem.get_status_display())
     return " · ".join(parts)
 

@@ -71,3 +71,4 @@ def ensure_items():
         import importlib
 
         importlib.import_module("logistics.migrations.0002_items").add_items(apps, None)
+        importlib.import_module("logistics.migrations.0006_item_english").name_items(apps, None)

@@ -184,3 +184,17 @@ def test_desa_export_imports_again_unchanged(client, mahulu, kaltim_logistik):
         data, "desa.csv", user=kaltim_logistik, scope=edit_scope(kaltim_logistik)
     )
     assert (result.rows, result.changed) == (len(Delivery.objects.filter(village_id=code)), 0)
+
+
+def test_items_read_in_the_users_language(client, mahulu, kaltim_sekda):
+    client.force_login(kaltim_sekda)
+    client.cookies["django_language"] = "en"
+    page = client.get("/logistics/wilayah/64.11/").content.decode()
+    assert "Ink <small>(bottles)</small>" in page and "Tinta" not in page
+    # The export is the same in every language: the import's words.
+    export = client.get(f"/logistics/wilayah/{mahulu[0]}/export.csv").content.decode("utf-8-sig")
+    assert ";tinta;belum;" in export and ";Tinta;" in export
+    client.cookies["django_language"] = "id"
+    assert (
+        "Tinta <small>(botol)</small>" in client.get("/logistics/wilayah/64.11/").content.decode()
+    )
