@@ -37,7 +37,7 @@ class CountsForm(forms.Form):
         data = super().clean()
         problem = counts_problem(data.get("tps"), data.get("dpt_governor"), data.get("dpt_local"))
         if problem:
-            raise forms.ValidationError(problem)
+            raise forms.ValidationError(str(problem))
         return data
 
 
