@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from desk.admin import ScopedAdmin
 from logistics import services
@@ -74,6 +77,17 @@ class VillageEventAdmin(HistoryAdmin):
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["filename", "created_by", "status", "total_rows", "changed_rows"]
+    # The stored errors are codes: shown in words, in the reader's language.
+    exclude = ["errors"]
+    readonly_fields = ["bad_rows"]
+
+    @admin.display(description=_("kesalahan"))
+    def bad_rows(self, obj):
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}: {}",
+            ((line or "—", text) for line, text in obj.error_rows()),
+        )
 
     def has_module_permission(self, request):
         return request.user.is_superuser

@@ -5,12 +5,10 @@ recomputes what each desa needs and writes the history)."""
 import re
 from collections.abc import Iterable, Sequence
 
-from django.utils.translation import gettext as _
-
 from desk.models import Region
 from desk.scope import Scope
 from logistics import services
-from logistics.models import contests_held, counts_problem
+from logistics.models import Reason, contests_held, counts_problem
 
 COLUMNS = ["kode_desa", "tps", "dpt_gubernur", "dpt_bupati"]
 MAX_ROWS = 10_000  # the most desa of any province (Jawa Timur) is 8,494
@@ -29,11 +27,9 @@ def read(data: bytes, filename: str) -> list[tuple]:
         cells = list(cells) + [""] * (max(at) + 1 - len(cells))
         rows.append((line, *(cells[i] for i in at)))
     if not rows:
-        raise services.FileRejected(_("Berkas tidak berisi baris data."))
+        raise services.FileRejected("file_no_rows")
     if len(rows) > MAX_ROWS:
-        raise services.FileRejected(
-            _("Paling banyak %(max)s desa per berkas; bagi per provinsi.") % {"max": MAX_ROWS}
-        )
+        raise services.FileRejected("file_too_many_villages", max=MAX_ROWS)
     return rows
 
 
@@ -54,22 +50,17 @@ def update(rows: Iterable[Sequence], *, user, scope: Scope, source: str) -> int:
         code = str(code or "").strip()
         problems = []
         if not VILLAGE_CODE.fullmatch(code) or code not in known or not scope.contains(code):
-            problems.append(
-                _("kode desa «%(code)s» tidak dikenal atau di luar wilayah Anda") % {"code": code}
-            )
+            problems.append(Reason("village_unknown", {"code": code}))
         numbers = [services._whole(v) for v in values]
-        for label, value, number in zip(COLUMNS[1:], values, numbers, strict=True):
+        for column, value, number in zip(COLUMNS[1:], values, numbers, strict=True):
             if number is None:
-                problems.append(
-                    _("%(field)s «%(value)s» harus bilangan bulat nol atau lebih")
-                    % {"field": label, "value": value}
-                )
+                problems.append(Reason("not_whole", {"field": column, "value": str(value)}))
         if None not in numbers and (problem := counts_problem(*numbers, held.get(code))):
-            problems.append(str(problem))
+            problems.append(problem)
         if code in counts:
-            problems.append(_("desa ini sudah ada di baris lain"))
+            problems.append(Reason("repeated_village"))
         if problems:
-            errors.append(services.RowError(line, "; ".join(problems)))
+            errors.append(services.RowError(line, problems))
         else:
             counts[code] = tuple(numbers)
     if errors:

@@ -44,7 +44,7 @@ class CountsForm(forms.Form):
             data.get("tps"), data.get("dpt_governor"), data.get("dpt_local"), held
         )
         if problem:
-            raise forms.ValidationError(problem)
+            raise forms.ValidationError(str(problem))
         return data
 
 

@@ -7,6 +7,7 @@ province, kept in step in the same transaction as every change
 (logistics.rollups). Dashboards above the kecamatan read only the rollups.
 """
 
+import dataclasses
 import math
 
 from django.conf import settings
@@ -112,6 +113,80 @@ class Item(models.Model):
         return math.ceil(factor) if tps else 0
 
 
+# Why a row of an import or of the bulk API, or a whole file, is refused: a
+# code and its parameters. Import jobs store these, not text: a background
+# import runs with no user's language, and whoever reads the job may use
+# another. The Indonesian texts are the msgids.
+REASONS = {
+    # A row of deliveries (services.deliveries_validate and its SQL twin).
+    "village_unknown": _("kode desa «%(code)s» tidak dikenal atau di luar wilayah Anda"),
+    "item_unknown": _("barang «%(code)s» tidak dikenal"),
+    "stage_unknown": _("tahap «%(value)s» tidak dikenal (0–4, gudang, ppk, pps, kpps)"),
+    "not_whole": _("%(field)s «%(value)s» harus bilangan bulat nol atau lebih"),
+    "received_gt_sent": _("diterima melebihi dikirim"),
+    "damaged_gt_received": _("rusak melebihi diterima"),
+    "repeated_item": _("desa dan barang ini sudah ada di baris lain berkas ini"),
+    # ... given the current state of its delivery row.
+    "village_not_ready": _("kode desa tidak dikenal, belum disiapkan, atau di luar wilayah Anda"),
+    "stage_backward": _("tahap mundur; isi kolom alasan untuk koreksi"),
+    "sent_implausible": _("jumlah dikirim tidak wajar (lebih dari dua kali kebutuhan)"),
+    # A desa's TPS and DPT (counts_problem, logistics.counts).
+    "dpt_over_limit": _(
+        "DPT %(dpt)s tidak mungkin untuk %(tps)s TPS (paling banyak %(limit)s pemilih per TPS)."
+    ),
+    "dpt_missing": _("Desa dengan TPS harus memiliki DPT."),
+    "dpt_governor_missing": _(
+        "Wilayah ini memilih gubernur: DPT pemilihan gubernur tidak boleh 0."
+    ),
+    "dpt_local_missing": _(
+        "Wilayah ini memilih bupati/wali kota: DPT pemilihan itu tidak boleh 0."
+    ),
+    "repeated_village": _("desa ini sudah ada di baris lain"),
+    # The file as a whole (services.FileRejected).
+    "file_too_large": _(
+        "Berkas terlalu besar (%(size)d MB); batasnya %(max)d MB. Bagi per kabupaten."
+    ),
+    "file_type": _("Jenis berkas tidak didukung: unggah .csv atau .xlsx."),
+    "file_not_xlsx": _(
+        "Berkas ini bukan XLSX yang sah. Simpan ulang dari Excel (.xlsx atau .csv)."
+    ),
+    "file_encoding": _("Pengodean berkas tidak dikenali; simpan sebagai CSV UTF-8."),
+    "file_empty": _("Berkas kosong."),
+    "file_broken_csv": _("CSV rusak: %(error)s"),
+    "file_columns": _(
+        "Kolom tidak sesuai: tidak ada %(missing)s. Baris pertama harus: %(expected)s."
+    ),
+    "file_no_rows": _("Berkas tidak berisi baris data."),
+    "file_too_many_villages": _("Paling banyak %(max)s desa per berkas; bagi per provinsi."),
+    # After the most bad rows a job lists.
+    "more_rows": _("… dan %(n)d baris salah lainnya."),
+}
+# The ``field`` of "not_whole": a quantity of a delivery row, in words; any
+# other value (a TPS/DPT column name) is shown as it is.
+QUANTITY_LABELS = {"sent": _("dikirim"), "received": _("diterima"), "damaged": _("rusak")}
+
+
+@dataclasses.dataclass(frozen=True)
+class Reason:
+    """One reason a row or a file is refused (a code of REASONS and its
+    parameters, all JSON); str() puts it into words in the active language."""
+
+    code: str
+    params: dict = dataclasses.field(default_factory=dict)
+
+    def __str__(self):
+        template = REASONS.get(self.code)
+        if template is None:
+            return self.code
+        params = dict(self.params)
+        if "field" in params:
+            params["field"] = QUANTITY_LABELS.get(params["field"], params["field"])
+        return str(template) % params if params else str(template)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "params": self.params}
+
+
 # The law's ceiling of voters per TPS (UU Pilkada allows 800; KPU's policy
 # for 2024 was 600): a DPT above TPS × this is a typing error.
 MAX_VOTERS_PER_TPS = 800
@@ -131,22 +206,22 @@ def contests_held(codes) -> dict[str, tuple[bool, bool]]:
     return {code: (code[:2] in held, code[:5] in held) for code in codes}
 
 
-def counts_problem(tps, dpt_governor, dpt_local, held=None) -> str | None:
+def counts_problem(tps, dpt_governor, dpt_local, held=None) -> Reason | None:
     """Why a desa's TPS and DPT cannot be right, or None. ``held``: the
     desa's (governor, bupati/wali kota) contests, from ``contests_held``."""
     if None in (tps, dpt_governor, dpt_local):
         return None
     limit = getattr(settings, "LOGISTICS_MAX_VOTERS_PER_TPS", MAX_VOTERS_PER_TPS)
     if max(dpt_governor, dpt_local) > tps * limit:
-        return _(
-            "DPT %(dpt)s tidak mungkin untuk %(tps)s TPS (paling banyak %(limit)s pemilih per TPS)."
-        ) % {"dpt": max(dpt_governor, dpt_local), "tps": tps, "limit": limit}
+        return Reason(
+            "dpt_over_limit", {"dpt": max(dpt_governor, dpt_local), "tps": tps, "limit": limit}
+        )
     if tps and not (dpt_governor or dpt_local):
-        return _("Desa dengan TPS harus memiliki DPT.")
+        return Reason("dpt_missing")
     if tps and held and held[0] and not dpt_governor:
-        return _("Wilayah ini memilih gubernur: DPT pemilihan gubernur tidak boleh 0.")
+        return Reason("dpt_governor_missing")
     if tps and held and held[1] and not dpt_local:
-        return _("Wilayah ini memilih bupati/wali kota: DPT pemilihan itu tidak boleh 0.")
+        return Reason("dpt_local_missing")
     return None
 
 
@@ -541,3 +616,22 @@ class ImportJob(models.Model):
     @property
     def progress_percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+    def error_rows(self) -> list[tuple[int, str]]:
+        """What is wrong, in the reader's (active) language: (line, why) per
+        bad row, its reasons joined; line 0 is the file as a whole or the
+        count of bad rows not listed. ``errors`` holds one entry per reason,
+        {"line", "code", "params"}; jobs stored before codes hold
+        {"line", "message"}, shown as written (in the language they ran in)."""
+        rows: list[tuple[int, str]] = []
+        for error in self.errors:
+            line = error.get("line") or 0
+            if "code" in error:
+                text = str(Reason(error["code"], error.get("params") or {}))
+            else:
+                text = str(error.get("message", ""))
+            if line and rows and rows[-1][0] == line:
+                rows[-1] = (line, f"{rows[-1][1]}; {text}")
+            else:
+                rows.append((line, text))
+        return rows

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from desk.models import Region, Role
 from desk.scope import Scope, scope_for
@@ -27,6 +29,7 @@ from logistics.models import (
     Item,
     Problem,
     ProblemEvent,
+    Reason,
     Stage,
     Village,
     VillageEvent,
@@ -57,11 +60,22 @@ PROGRESS_EVERY = 20_000
 
 @dataclass
 class RowError:
-    line: int
-    message: str
+    """A bad row: its line in the file (its index in an API list) and why."""
 
-    def as_dict(self):
-        return {"line": self.line, "message": str(self.message)}
+    line: int
+    reasons: list[Reason]
+
+    @property
+    def message(self) -> str:
+        """The reasons in words, in the active language."""
+        return "; ".join(str(reason) for reason in self.reasons)
+
+    def __str__(self):
+        return self.message
+
+    def as_dicts(self) -> list[dict]:
+        """One {"line", "code", "params"} per reason, as import jobs store them."""
+        return [{"line": self.line, **reason.as_dict()} for reason in self.reasons]
 
 
 class RowsRejected(ValidationError):
@@ -69,7 +83,10 @@ class RowsRejected(ValidationError):
 
     def __init__(self, rows: list[RowError]):
         self.rows = rows
-        super().__init__([f"{_('Baris')} {r.line}: {r.message}" for r in rows[:200]])
+        # Lazy: in words in the language of whoever reads them.
+        super().__init__(
+            [format_lazy("{} {}: {}", gettext_lazy("Baris"), r.line, r) for r in rows[:200]]
+        )
 
 
 @dataclass
@@ -77,24 +94,6 @@ class UpdateResult:
     rows: int = 0
     changed: int = 0
     districts: set[str] = field(default_factory=set)
-
-
-def _row_messages() -> dict[str, str]:
-    """What can be wrong with one row, in the active language: the same
-    wording from the Python check (form, API, XLSX) and the SQL check (CSV)."""
-    return {
-        "desa": _("kode desa «%(code)s» tidak dikenal atau di luar wilayah Anda"),
-        "item": _("barang «%(code)s» tidak dikenal"),
-        "stage": _("tahap «%(value)s» tidak dikenal (0–4, gudang, ppk, pps, kpps)"),
-        "whole": _("%(field)s «%(value)s» harus bilangan bulat nol atau lebih"),
-        "received": _("diterima melebihi dikirim"),
-        "damaged": _("rusak melebihi diterima"),
-        "duplicate": _("desa dan barang ini sudah ada di baris lain berkas ini"),
-    }
-
-
-def _quantity_labels() -> dict[str, str]:
-    return {"sent": _("dikirim"), "received": _("diterima"), "damaged": _("rusak")}
 
 
 def _whole(value) -> int | None:
@@ -124,7 +123,6 @@ def deliveries_validate(
     items = dict(Item.objects.filter(is_active=True).values_list("code", "id"))
     roots = None if scope.nationwide else tuple(c + "." for c in scope.codes)
     clean, errors, districts, seen = [], [], set(), set()
-    messages, labels = _row_messages(), _quantity_labels()
     count = 0
     for count, row in enumerate(rows, start=1):
         if on_progress and count % PROGRESS_EVERY == 0:
@@ -135,31 +133,31 @@ def deliveries_validate(
         if not VILLAGE_CODE.fullmatch(desa) or (
             roots is not None and not desa.startswith(roots) and desa not in scope.codes
         ):
-            problems.append(messages["desa"] % {"code": desa})
+            problems.append(Reason("village_unknown", {"code": desa}))
         item_code = str(item or "").strip().lower()
         item_id = items.get(item_code)
         if item_id is None:
-            problems.append(messages["item"] % {"code": item_code})
+            problems.append(Reason("item_unknown", {"code": item_code}))
         stage_value = STAGE_WORDS.get(str(stage if stage is not None else "").strip().lower())
         if isinstance(stage, float) and stage.is_integer():
             stage_value = STAGE_WORDS.get(str(int(stage)))
         if stage_value is None:
-            problems.append(messages["stage"] % {"value": stage})
+            problems.append(Reason("stage_unknown", {"value": str(stage)}))
         numbers = {}
         for key, value in (("sent", sent), ("received", received), ("damaged", damaged)):
             number = _whole(value)
             if number is None:
-                problems.append(messages["whole"] % {"field": labels[key], "value": value})
+                problems.append(Reason("not_whole", {"field": key, "value": str(value)}))
             numbers[key] = number
         if None not in numbers.values():
             if numbers["received"] > numbers["sent"]:
-                problems.append(messages["received"])
+                problems.append(Reason("received_gt_sent"))
             if numbers["damaged"] > numbers["received"]:
-                problems.append(messages["damaged"])
+                problems.append(Reason("damaged_gt_received"))
         if (desa, item_id) in seen:
-            problems.append(messages["duplicate"])
+            problems.append(Reason("repeated_item"))
         if problems:
-            errors.append(RowError(line, "; ".join(problems)))
+            errors.append(RowError(line, problems))
             continue
         seen.add((desa, item_id))
         districts.add(desa[:8])
@@ -234,22 +232,17 @@ def _stage_rows(cursor, clean: list[tuple]) -> None:
 
 
 # What can be wrong with a checked row given the current state (read under
-# the area locks): no such (desa, item), the stage moving back without a
-# reason, an implausible quantity sent. NULL when none.
-STATE_PROBLEM = f"""CASE WHEN d.id IS NULL THEN 'unknown'
+# the area locks), a code of models.REASONS: no such (desa, item), the stage
+# moving back without a reason, an implausible quantity sent. NULL when none.
+STATE_PROBLEM = f"""CASE WHEN d.id IS NULL THEN 'village_not_ready'
                         WHEN s.stage < d.stage AND s.reason = '' AND NOT {REPLAY}
-                        THEN 'backward'
+                        THEN 'stage_backward'
                         WHEN s.sent > 2 * d.required AND s.sent > d.required + 100
-                        THEN 'implausible' END"""
+                        THEN 'sent_implausible' END"""
 
 
 def _state_problems(bad: list[tuple[int, str]]) -> RowsRejected:
-    messages = {
-        "unknown": _("kode desa tidak dikenal, belum disiapkan, atau di luar wilayah Anda"),
-        "backward": _("tahap mundur; isi kolom alasan untuk koreksi"),
-        "implausible": _("jumlah dikirim tidak wajar (lebih dari dua kali kebutuhan)"),
-    }
-    return RowsRejected([RowError(line, messages[code]) for line, code in bad])
+    return RowsRejected([RowError(line, [Reason(code)]) for line, code in bad])
 
 
 def _state_errors(cursor) -> list[RowError]:
@@ -644,14 +637,20 @@ BOM = b"\xef\xbb\xbf"
 
 
 class FileRejected(ValidationError):
-    pass
+    """The file as a whole cannot be taken: nothing was written. ``reason``
+    says why (a code of models.REASONS), in words when read."""
+
+    def __init__(self, code: str, **params):
+        self.reason = Reason(code, params)
+        super().__init__(format_lazy("{}", self.reason), code=code)
 
 
 def _check_size(size: int) -> None:
     if size > MAX_IMPORT_BYTES:
         raise FileRejected(
-            _("Berkas terlalu besar (%(size)d MB); batasnya %(max)d MB. Bagi per kabupaten.")
-            % {"size": size // (1024 * 1024), "max": MAX_IMPORT_BYTES // (1024 * 1024)}
+            "file_too_large",
+            size=size // (1024 * 1024),
+            max=MAX_IMPORT_BYTES // (1024 * 1024),
         )
 
 
@@ -667,9 +666,7 @@ def _decode(data: bytes) -> tuple[str, str]:
         # Excel on Windows saves "CSV" in Windows-1252.
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
-        raise FileRejected(
-            _("Pengodean berkas tidak dikenali; simpan sebagai CSV UTF-8.")
-        ) from None
+        raise FileRejected("file_encoding") from None
 
 
 def _header_map(
@@ -683,8 +680,7 @@ def _header_map(
     missing = [c for c in columns if c not in names]
     if missing:
         raise FileRejected(
-            _("Kolom tidak sesuai: tidak ada %(missing)s. Baris pertama harus: %(expected)s.")
-            % {"missing": ", ".join(missing), "expected": ";".join(columns + optional)}
+            "file_columns", missing=", ".join(missing), expected=";".join(columns + optional)
         )
     return {name: names.index(name) for name in columns + optional if name in names}
 
@@ -711,7 +707,7 @@ def _csv_open(text: str):
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if not header:
-        raise FileRejected(_("Berkas kosong."))
+        raise FileRejected("file_empty")
     return delimiter, header, reader
 
 
@@ -731,12 +727,10 @@ def open_table(data: bytes, filename: str) -> tuple[Sequence, Iterable[Sequence]
             table = list(book.worksheets[0].iter_rows(values_only=True))
             book.close()
         except Exception:
-            raise FileRejected(
-                _("Berkas ini bukan XLSX yang sah. Simpan ulang dari Excel (.xlsx atau .csv).")
-            ) from None
+            raise FileRejected("file_not_xlsx") from None
         return (table[0] if table else []), table[1:]
     if not name.endswith((".csv", ".txt")):
-        raise FileRejected(_("Jenis berkas tidak didukung: unggah .csv atau .xlsx."))
+        raise FileRejected("file_type")
     text, _codec = _decode(data)
     _delimiter, header, reader = _csv_open(text)
     return header, _csv_rows(reader)
@@ -746,7 +740,7 @@ def _csv_rows(reader):
     try:
         yield from reader
     except csv.Error as exc:
-        raise FileRejected(_("CSV rusak: %(error)s") % {"error": exc}) from None
+        raise FileRejected("file_broken_csv", error=str(exc)) from None
 
 
 def read_table(data: bytes, filename: str) -> tuple[int, list[tuple]]:
@@ -798,11 +792,10 @@ def _copy_reads_as_python(data: bytes, delimiter: str) -> bool:
 
 def _csv_check(cursor, columns: dict[str, int], width: int, scope: Scope) -> tuple[int, set[str]]:
     """Type and check the rows of RAW into STAGING, each with its problems
-    (empty when clean): deliveries_validate's rules, messages and their order,
-    the line numbers of read_table. Returns the number of rows and the
-    kecamatan they touch."""
-    mark = "\x00"  # never in PostgreSQL text: where a message takes its value
-    messages, labels = _row_messages(), _quantity_labels()
+    (empty when clean): deliveries_validate's rules, reasons and their order,
+    the line numbers of read_table. A row's problems are its reasons as JSON
+    objects separated by commas (_staged_errors reads them). Returns the
+    number of rows and the kecamatan they touch."""
     items = Item.objects.filter(is_active=True).values_list("code", "id")
     params = {
         "ws": WHITESPACE,
@@ -812,17 +805,7 @@ def _csv_check(cursor, columns: dict[str, int], width: int, scope: Scope) -> tup
         # never matches there, so not here either.
         "items": json.dumps({code: pk for code, pk in items if code == code.strip().lower()}),
         "stages": json.dumps({word: int(stage) for word, stage in STAGE_WORDS.items()}),
-        "received_gt": messages["received"],
-        "damaged_gt": messages["damaged"],
     }
-    filled = {
-        "desa": messages["desa"] % {"code": mark},
-        "item": messages["item"] % {"code": mark},
-        "stage": messages["stage"] % {"value": mark},
-        **{key: messages["whole"] % {"field": labels[key], "value": mark} for key in labels},
-    }
-    for key, text in filled.items():
-        params[f"{key}_a"], _mark, params[f"{key}_b"] = text.partition(mark)
     desa, item, stage, sent, received, damaged = (f"c{columns[name]}" for name in COLUMNS)
 
     def trimmed(raw):
@@ -830,6 +813,15 @@ def _csv_check(cursor, columns: dict[str, int], width: int, scope: Scope) -> tup
 
     def whole(raw):
         return f"CASE WHEN {trimmed(raw)} ~ %(number_re)s THEN {trimmed(raw)}::integer END"
+
+    def reason_json(name, **values):
+        # A Reason as JSON, built only for a bad row (inside its CASE); the
+        # values are SQL expressions.
+        pairs = ", ".join(f"'{key}', {value}" for key, value in values.items())
+        return f"json_build_object('code', '{name}', 'params', json_build_object({pairs}))::text"
+
+    def not_whole(field):
+        return reason_json("not_whole", field=f"'{field}'", value=f"coalesce({field}_cell, '')")
 
     def lookup(words, raw):
         # The cell as it is, else trimmed and lowercased (only rows that need it).
@@ -855,6 +847,7 @@ def _csv_check(cursor, columns: dict[str, int], width: int, scope: Scope) -> tup
         + f" AND translate({desa} || {sent} || {received} || {damaged}, '0123456789', '') = '...'"
     )
     reason = f"c{columns['alasan']}" if "alasan" in columns else "NULL::text"
+    item_typed = f"lower({trimmed('item_cell')})"
     not_blank = " OR ".join(f"coalesce(c{i}, '') <> ''" for i in range(width))
     cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
     # OFFSET 0 keeps each level's values computed once per row: without it
@@ -863,21 +856,20 @@ def _csv_check(cursor, columns: dict[str, int], width: int, scope: Scope) -> tup
         f"""
         CREATE TEMP TABLE {STAGING} AS
         SELECT line, village_id, item_id, stage, sent, received, damaged, reason,
-               concat_ws('; ',
+               concat_ws(',',
                    CASE WHEN NOT ((fast OR village_id ~ %(code_re)s) AND {in_scope})
-                        THEN %(desa_a)s || village_id || %(desa_b)s END,
+                        THEN {reason_json("village_unknown", code="village_id")} END,
                    CASE WHEN item_id IS NULL
-                        THEN %(item_a)s || lower({trimmed("item_cell")}) || %(item_b)s END,
+                        THEN {reason_json("item_unknown", code=item_typed)} END,
                    CASE WHEN stage IS NULL
-                        THEN %(stage_a)s || coalesce(stage_cell, '') || %(stage_b)s END,
-                   CASE WHEN sent IS NULL
-                        THEN %(sent_a)s || coalesce(sent_cell, '') || %(sent_b)s END,
-                   CASE WHEN received IS NULL
-                        THEN %(received_a)s || coalesce(received_cell, '') || %(received_b)s END,
-                   CASE WHEN damaged IS NULL
-                        THEN %(damaged_a)s || coalesce(damaged_cell, '') || %(damaged_b)s END,
-                   CASE WHEN received > sent AND damaged IS NOT NULL THEN %(received_gt)s END,
-                   CASE WHEN damaged > received AND sent IS NOT NULL THEN %(damaged_gt)s END
+                        THEN {reason_json("stage_unknown", value="coalesce(stage_cell, '')")} END,
+                   CASE WHEN sent IS NULL THEN {not_whole("sent")} END,
+                   CASE WHEN received IS NULL THEN {not_whole("received")} END,
+                   CASE WHEN damaged IS NULL THEN {not_whole("damaged")} END,
+                   CASE WHEN received > sent AND damaged IS NOT NULL
+                        THEN {reason_json("received_gt_sent")} END,
+                   CASE WHEN damaged > received AND sent IS NOT NULL
+                        THEN {reason_json("damaged_gt_received")} END
                ) AS problems
         FROM (
             SELECT line, fast, item_cell, stage_cell, sent_cell, received_cell, damaged_cell,
@@ -916,13 +908,13 @@ def _csv_check(cursor, columns: dict[str, int], width: int, scope: Scope) -> tup
     if any(repeated for _district, repeated in touched):
         cursor.execute(
             f"""
-            UPDATE {STAGING} s SET problems = concat_ws('; ', NULLIF(s.problems, ''), %s)
+            UPDATE {STAGING} s SET problems = concat_ws(',', NULLIF(s.problems, ''), %s)
             FROM (SELECT line, MIN(line) FILTER (WHERE problems = '')
                                   OVER (PARTITION BY village_id, item_id) AS first_clean
                   FROM {STAGING}) f
             WHERE f.line = s.line AND s.line > f.first_clean
             """,
-            [messages["duplicate"]],
+            [json.dumps(Reason("repeated_item").as_dict())],
         )
     return total, {district for district, _repeated in touched}
 
@@ -965,7 +957,10 @@ def _csv_stage(data: bytes, *, scope: Scope) -> tuple[int, list[RowError], set[s
         total, districts = _csv_check(cursor, columns, len(cells), scope)
         cursor.execute(f"DROP TABLE {RAW}")
         cursor.execute(f"SELECT line, problems FROM {STAGING} WHERE problems <> '' ORDER BY line")
-        errors = [RowError(line, message) for line, message in cursor.fetchall()]
+        errors = [
+            RowError(line, [Reason(r["code"], r["params"]) for r in json.loads(f"[{problems}]")])
+            for line, problems in cursor.fetchall()
+        ]
     return total, errors, districts
 
 
@@ -994,7 +989,7 @@ def deliveries_import(
     if staged is None:
         total, rows = read_table(data, filename)
         if not total:
-            raise FileRejected(_("Berkas tidak berisi baris data."))
+            raise FileRejected("file_no_rows")
         if on_total:
             on_total(total)
         return deliveries_update(
@@ -1003,7 +998,7 @@ def deliveries_import(
     total, errors, districts = staged
     try:
         if not total:
-            raise FileRejected(_("Berkas tidak berisi baris data."))
+            raise FileRejected("file_no_rows")
         if on_total:
             on_total(total)
         if errors:
@@ -1025,7 +1020,7 @@ def import_create(*, user, upload) -> ImportJob:
     """Store an uploaded file and queue or run its import."""
     _check_size(upload.size)
     if not upload.name.lower().endswith((".csv", ".txt", ".xlsx")):
-        raise FileRejected(_("Jenis berkas tidak didukung: unggah .csv atau .xlsx."))
+        raise FileRejected("file_type")
     job = ImportJob(created_by=user, filename=upload.name[:200])
     job.file.save(upload.name, upload, save=False)
     job.save()
@@ -1067,20 +1062,17 @@ def import_run(*, job_id: int) -> ImportJob:
             on_total=counted,
             on_progress=progress,
         )
+    # Codes and parameters, never text: put into words when the job is shown,
+    # in the reader's language (ImportJob.error_rows).
     except RowsRejected as exc:
         job.status = ImportJob.Status.REJECTED
-        job.errors = [r.as_dict() for r in exc.rows[:MAX_LISTED_ERRORS]]
+        job.errors = [e for row in exc.rows[:MAX_LISTED_ERRORS] for e in row.as_dicts()]
         if len(exc.rows) > MAX_LISTED_ERRORS:
-            job.errors.append(
-                {
-                    "line": 0,
-                    "message": _("… dan %(n)d baris salah lainnya.")
-                    % {"n": len(exc.rows) - MAX_LISTED_ERRORS},
-                }
-            )
+            more = Reason("more_rows", {"n": len(exc.rows) - MAX_LISTED_ERRORS})
+            job.errors.append({"line": 0, **more.as_dict()})
     except FileRejected as exc:
         job.status = ImportJob.Status.REJECTED
-        job.errors = [{"line": 0, "message": m} for m in exc.messages]
+        job.errors = [{"line": 0, **exc.reason.as_dict()}]
     else:
         job.status = ImportJob.Status.DONE
         job.changed_rows = result.changed

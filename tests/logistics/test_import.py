@@ -5,6 +5,7 @@ import io
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from desk.scope import Scope
 from logistics import services
@@ -53,8 +54,9 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(client, mahulu, kaltim_l
     response = upload(client, "bad.csv", (HEADER + lines).encode())
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.REJECTED
-    assert [e["line"] for e in job.errors] == [4, 5, 6, 7, 8, 9, 10, 11]
-    assert "tahap mundur" in job.errors[-1]["message"]
+    assert [line for line, _why in job.error_rows()] == [4, 5, 6, 7, 8, 9, 10, 11]
+    assert job.errors[-1] == {"line": 11, "code": "stage_backward", "params": {}}
+    assert "tahap mundur" in job.error_rows()[-1][1]
     # The Python path (XLSX, forms, API) lists the same rows.
     _total, rows = services.read_table((HEADER + lines).encode(), "bad.csv")
     with pytest.raises(services.RowsRejected) as rejected:
@@ -146,7 +148,8 @@ def test_file_over_the_cap_is_refused(client, mahulu, kaltim_logistik, settings)
 def test_large_import_runs_on_a_real_celery_worker_with_progress(live_db, make_user, settings):
     """Above the inline size the job is queued after commit and a real Celery
     worker (Redis broker, this test database) validates, applies and records
-    the result; the page refreshes itself until then."""
+    the result; the page refreshes itself until then. A rejected file's
+    reasons are stored as codes, read in the reader's language."""
     import os
     import subprocess
     import sys
@@ -172,6 +175,10 @@ def test_large_import_runs_on_a_real_celery_worker_with_progress(live_db, make_u
         with transaction.atomic():
             job = services.import_create(user=officer, upload=SimpleUploadedFile("besar.csv", data))
             assert job.status == ImportJob.Status.PENDING
+            bad = (HEADER + f"{codes[0]};kotak-suara;4;1;2;0;\n").encode()
+            rejected = services.import_create(
+                user=officer, upload=SimpleUploadedFile("salah.csv", bad)
+            )
     finally:
         services.INLINE_IMPORT_BYTES = saved
     db = connection.settings_dict
@@ -188,7 +195,8 @@ def test_large_import_runs_on_a_real_celery_worker_with_progress(live_db, make_u
     try:
         for _ in range(120):
             job.refresh_from_db()
-            if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING):
+            rejected.refresh_from_db()
+            if not {job.status, rejected.status} & {"pending", "running"}:
                 break
             time.sleep(0.5)
     finally:
@@ -197,3 +205,8 @@ def test_large_import_runs_on_a_real_celery_worker_with_progress(live_db, make_u
     assert job.status == ImportJob.Status.DONE, job.errors[:3]
     assert job.processed_rows == job.total_rows == len(codes)
     assert DeliveryEvent.objects.filter(job=job).count() == len(codes)
+    assert rejected.errors == [{"line": 2, "code": "received_gt_sent", "params": {}}]
+    with translation.override("en"):
+        assert rejected.error_rows() == [(2, "received exceeds sent")]
+    with translation.override("id"):
+        assert rejected.error_rows() == [(2, "diterima melebihi dikirim")]
