@@ -145,7 +145,7 @@ def test_dpt_of_a_contest_held_in_the_region_cannot_be_zero(client, mahulu, kalt
     }
     assert counts_problem(2, 500, 0, held["31.71.01.1001"]) is None
     assert counts_problem(2, 0, 500, held["34.71.01.1001"]) is None
-    assert "memilih gubernur" in counts_problem(2, 0, 500, held["31.71.01.1001"])
+    assert "memilih gubernur" in str(counts_problem(2, 0, 500, held["31.71.01.1001"]))
     client.force_login(kaltim_logistik)
     code = mahulu[0]
     response = client.post(
