@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -119,4 +120,8 @@ def person_edit(request, pk=None):
         person = form.save()
         messages.success(request, _("Kontak %(name)s disimpan.") % {"name": person.name})
         return redirect(person.agency)
-    return render(request, "form.html", {"form": form, "title": _("Kontak"), "back": "agency_list"})
+    return render(
+        request,
+        "form.html",
+        {"form": form, "title": pgettext("formulir", "Kontak"), "back": "agency_list"},
+    )

@@ -579,7 +579,7 @@ class ImportJob(models.Model):
     with any bad row writes nothing and lists every bad row."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Menunggu")
+        PENDING = "pending", pgettext_lazy("impor", "Menunggu")
         RUNNING = "running", _("Diproses")
         DONE = "done", _("Berhasil")
         REJECTED = "rejected", _("Ditolak (tidak ada yang disimpan)")
@@ -600,7 +600,7 @@ class ImportJob(models.Model):
     processed_rows = models.PositiveIntegerField(_("baris diperiksa"), default=0)
     changed_rows = models.PositiveIntegerField(_("baris berubah"), default=0)
     errors = models.JSONField(_("kesalahan"), default=list, blank=True)
-    finished_at = models.DateTimeField(_("selesai"), null=True, blank=True)
+    finished_at = models.DateTimeField(pgettext_lazy("impor", "selesai"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("impor logistik")

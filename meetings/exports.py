@@ -3,6 +3,7 @@
 import io
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from reportlab.lib import colors
@@ -23,7 +24,7 @@ def decision_header() -> list[str]:
         _("Tenggat"),
         _("Status"),
         _("Terlambat"),
-        _("Rapat"),
+        pgettext("kolom", "Rapat"),
         _("Tanggal rapat"),
         _("Terkait"),
     ]
@@ -50,7 +51,7 @@ def decision_rows(decisions, region):
 def decisions_xlsx(decisions, region) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = _("Keputusan")
+    sheet.title = pgettext("daftar", "Keputusan")
     sheet.append(decision_header())
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -111,7 +112,7 @@ def minutes_pdf(context) -> bytes:
     if meeting.minutes:
         story += [Spacer(1, 12), Paragraph(_("Notulen"), styles["Heading3"])]
         story += [Paragraph(line, styles["Normal"]) for line in meeting.minutes.splitlines()]
-    story += [Spacer(1, 12), Paragraph(_("Keputusan"), styles["Heading3"])]
+    story += [Spacer(1, 12), Paragraph(pgettext("daftar", "Keputusan"), styles["Heading3"])]
     rows = [[_("Keputusan"), _("Penanggung jawab"), _("Tenggat"), _("Status")]]
     for d in context["decisions"]:
         who = str(d.responsible_agency)

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -612,4 +613,6 @@ def export(request, fmt):
     stamp = timezone.localdate().isoformat()
     if fmt == "csv":
         return csv_response(f"netralitas-asn-{stamp}.csv", (header, rows))
-    return xlsx_response(f"netralitas-asn-{stamp}.xlsx", (_("Laporan"), header, rows))
+    return xlsx_response(
+        f"netralitas-asn-{stamp}.xlsx", (pgettext("daftar", "Laporan"), header, rows)
+    )

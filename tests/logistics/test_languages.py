@@ -19,6 +19,14 @@ from logistics.models import ImportJob
 HEADER = "kode_desa;barang;tahap;dikirim;diterima;rusak;alasan\n"
 
 
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """A request with the English cookie leaves English active in this
+    thread (the middleware activates it): restored after each test."""
+    with translation.override("id"):
+        yield
+
+
 def speaking(client, language: str | None):
     """The client of a user who chose this language in the header's
     switcher (None: never chose, so Indonesian)."""
@@ -166,6 +174,21 @@ def test_a_small_import_run_in_indonesian_reads_in_english_later(client, mahulu,
     job = ImportJob.objects.get()
     page = speaking(client, "en").get(job.get_absolute_url()).content.decode()
     assert "received exceeds sent" in page and "diterima melebihi dikirim" not in page
+
+
+def test_a_waiting_job_and_the_problem_list_read_right_in_english(
+    client, mahulu, kaltim_logistik, monkeypatch
+):
+    """Words Indonesian uses for two things read right here: a job in the
+    queue is "Waiting" (a reminder not yet sent is "Pending"), the problem
+    list's area is "Area" (an agency's is "Region")."""
+    job = queue_import(kaltim_logistik, "antre.csv", bad_file(mahulu), monkeypatch)
+    client.force_login(kaltim_logistik)
+    speaking(client, "en")
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert ">Waiting</p>" in page and "Pending" not in page
+    page = client.get("/logistics/masalah/").content.decode()
+    assert "<th>Type</th><th>Area</th><th>Item</th>" in page
 
 
 def test_the_admin_shows_a_jobs_reasons_in_the_readers_language(

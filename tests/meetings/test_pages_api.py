@@ -5,6 +5,7 @@ import io
 import zoneinfo
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from meetings import services
@@ -162,6 +163,20 @@ def test_exports_ics_csv_xlsx_pdf_and_minutes(client, kaltim_desk, meeting):
     assert pdf.content.startswith(b"%PDF")
     printable = client.get(f"/meetings/{meeting.pk}/notulen/").content.decode()
     assert "@media print" in printable and "Daftar hadir" in printable
+
+
+def test_decisions_export_in_english_names_the_sheet_and_the_meeting_column(
+    client, kaltim_desk, meeting, settings
+):
+    client.force_login(kaltim_desk)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("id"):  # the request leaves English active
+        xlsx = client.get("/meetings/desk/64/decisions.xlsx").content
+        index = client.get("/meetings/").content.decode()
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert sheet.title == "Decisions"
+    assert (sheet["B1"].value, sheet["H1"].value) == ("Decision", "Meeting")
+    assert "<title>Meetings" in index and "<th>Venue</th>" in index
 
 
 def test_calendar_feed_token_is_revocable(client, kaltim_desk, meeting, time_machine):

@@ -349,6 +349,19 @@ def test_public_form_in_english_when_chosen(client, db, settings):
     assert "within 7 days of the day the incident became known" in body
 
 
+def test_the_incident_place_is_a_place_in_english(
+    client, report_factory, pamekasan_bawaslu, settings
+):
+    """Not the "Venue" of a meeting: the same Indonesian word, another meaning."""
+    report = report_factory()
+    client.force_login(pamekasan_bawaslu)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    index = client.get(reverse("neutrality:index")).content.decode()
+    detail = client.get(report.get_absolute_url()).content.decode()
+    assert "<th>Place</th>" in index and "<dt>Place</dt>" in detail
+    assert "Venue" not in index + detail
+
+
 def test_reporter_withdraws_with_the_code_only_before_registration(
     client, report_factory, pamekasan_bawaslu
 ):
