@@ -9,6 +9,7 @@ import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from desk.elections import load_spec, round_load
 from desk.models import Agency, Region, Role, RoleAssignment
@@ -23,6 +24,15 @@ PASSWORD = "uji-coba-desk-2024"
 def load_test_regions():
     import_regions(villages_under=TEST_VILLAGES_UNDER)
     round_load(spec=load_spec())
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """A request with the English cookie leaves English active in this
+    thread (the middleware activates it): every test starts and ends in
+    Indonesian, whatever the one before asked for."""
+    with translation.override("id"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,9 @@ def test_kabupaten_user_top_level_is_their_own_kabupaten(client, mahulu, mahulu_
     assert [c["code"] for c in api["children"]] == ["64.11"]
     export = client.get("/logistics/nasional/export.csv").content.decode("utf-8-sig")
     assert "\n64.11;" in export
+    client.cookies["django_language"] = "en"
+    home = client.get("/").content.decode()
+    assert "1 open problem<" in home and "Passed" in home
 
 
 def test_item_share_counts_only_what_reached_the_tps(client, mahulu, make_user):

@@ -19,14 +19,6 @@ from logistics.models import ImportJob
 HEADER = "kode_desa;barang;tahap;dikirim;diterima;rusak;alasan\n"
 
 
-@pytest.fixture(autouse=True)
-def _language_restored():
-    """A request with the English cookie leaves English active in this
-    thread (the middleware activates it): restored after each test."""
-    with translation.override("id"):
-        yield
-
-
 def speaking(client, language: str | None):
     """The client of a user who chose this language in the header's
     switcher (None: never chose, so Indonesian)."""
