@@ -160,6 +160,11 @@ REASONS = {
     "file_too_many_villages": _("Paling banyak %(max)s desa per berkas; bagi per provinsi."),
     # After the most bad rows a job lists.
     "more_rows": _("… dan %(n)d baris salah lainnya."),
+    # The worker stopped on an error of its own (logged).
+    "import_failed": _(
+        "Impor berhenti karena kesalahan sistem; tidak ada yang disimpan. Unggah lagi; "
+        "bila terulang, hubungi admin."
+    ),
 }
 # The ``field`` of "not_whole": a quantity of a delivery row, in words; any
 # other value (a TPS/DPT column name) is shown as it is.
@@ -616,6 +621,15 @@ class ImportJob(models.Model):
     @property
     def progress_percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+    @property
+    def bad_rows(self) -> int:
+        """How many rows of the file were refused (0: the file as a whole)."""
+        lines = {e.get("line") for e in self.errors if e.get("line")}
+        more = sum(
+            (e.get("params") or {}).get("n", 0) for e in self.errors if e.get("code") == "more_rows"
+        )
+        return len(lines) + more
 
     def error_rows(self) -> list[tuple[int, str]]:
         """What is wrong, in the reader's (active) language: (line, why) per

@@ -634,6 +634,7 @@ INLINE_IMPORT_BYTES = getattr(settings, "LOGISTICS_IMPORT_INLINE_BYTES", 256 * 1
 MAX_LISTED_ERRORS = 5000  # a wholly wrong national file must not make a 50 MB page
 HEADER_ALIASES = {"kode": "kode_desa", "desa": "kode_desa", "item": "barang", "stage": "tahap"}
 BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class FileRejected(ValidationError):
@@ -658,6 +659,12 @@ def _decode(data: bytes) -> tuple[str, str]:
     """The text and the codec it was read with."""
     if data.startswith(BOM):
         data = data[len(BOM) :]
+    elif data.startswith(UTF16_BOMS):
+        # Excel's "Unicode Text": UTF-16 with its byte-order mark.
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise FileRejected("file_encoding") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -692,8 +699,10 @@ def _rows_from(table: Iterable[Sequence], columns: dict[str, int], first_line: i
     for line, cells in enumerate(table, start=first_line):
         if not cells or all(c in (None, "") for c in cells):
             continue
+        # An empty XLSX cell (or a formula without a value) reads as None.
+        cells = ["" if c is None else c for c in cells]
         if len(cells) < width:
-            cells = list(cells) + [""] * (width - len(cells))
+            cells += [""] * (width - len(cells))
         reason = cells[reason_at] if reason_at is not None and reason_at < len(cells) else ""
         yield (line, *(cells[i] for i in idx), reason)
 
@@ -724,7 +733,7 @@ def open_table(data: bytes, filename: str) -> tuple[Sequence, Iterable[Sequence]
             if not zipfile.is_zipfile(io.BytesIO(data)):
                 raise ValueError
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            table = list(book.worksheets[0].iter_rows(values_only=True))
+            table = _sheet_with_codes(book)
             book.close()
         except Exception:
             raise FileRejected("file_not_xlsx") from None
@@ -734,6 +743,20 @@ def open_table(data: bytes, filename: str) -> tuple[Sequence, Iterable[Sequence]
     text, _codec = _decode(data)
     _delimiter, header, reader = _csv_open(text)
     return header, _csv_rows(reader)
+
+
+def _sheet_with_codes(book) -> list[tuple]:
+    """The rows of the first sheet whose header has a desa code column (both
+    imports have one), else of the first sheet: data on a second sheet, after
+    a cover or notes sheet, is found."""
+    sheets = [list(ws.iter_rows(values_only=True)) for ws in book.worksheets]
+    for table in sheets:
+        header = [
+            str(h or "").strip().lower().replace(" ", "_") for h in (table[0] if table else [])
+        ]
+        if "kode_desa" in {HEADER_ALIASES.get(h, h) for h in header}:
+            return table
+    return sheets[0] if sheets else []
 
 
 def _csv_rows(reader):
@@ -756,6 +779,9 @@ def read_table(data: bytes, filename: str) -> tuple[int, list[tuple]]:
 RAW = "lgx_raw"
 COPY_DELIMITERS = {";": "';'", ",": "','", "\t": "E'\\t'"}
 COPY_ENCODINGS = {"utf-8": "UTF8", "cp1252": "WIN1252"}
+# One text column per header cell, and a table has at most 1,600: a sheet
+# exported with a long run of empty trailing columns takes the Python path.
+MAX_COPY_COLUMNS = 1000
 # What str.strip() strips, for btrim(): a code typed with a no-break space
 # reads the same in both checks (a test compares this with Python).
 WHITESPACE = (
@@ -931,7 +957,11 @@ def _csv_stage(data: bytes, *, scope: Scope) -> tuple[int, list[RowError], set[s
     delimiter, header, _reader = _csv_open(text)
     columns = _header_map(header)
     body = data[len(BOM) :] if data.startswith(BOM) else data
-    if not _copy_reads_as_python(body, delimiter):
+    if (
+        codec not in COPY_ENCODINGS  # UTF-16: COPY does not read it
+        or len(header) > MAX_COPY_COLUMNS
+        or not _copy_reads_as_python(body, delimiter)
+    ):
         return None
     cells = [f"c{i}" for i in range(len(header))]
     with connection.cursor() as cursor:

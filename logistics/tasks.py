@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from logistics import services
-from logistics.models import ImportJob
+from logistics.models import ImportJob, Reason
 
 log = logging.getLogger(__name__)
 
@@ -22,4 +22,8 @@ def run_import(job_id: int) -> None:
         with transaction.atomic():
             ImportJob.objects.filter(
                 pk=job_id, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
-            ).update(status=ImportJob.Status.FAILED, finished_at=timezone.now())
+            ).update(
+                status=ImportJob.Status.FAILED,
+                finished_at=timezone.now(),
+                errors=[{"line": 0, **Reason("import_failed").as_dict()}],
+            )

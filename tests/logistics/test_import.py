@@ -136,6 +136,59 @@ def test_real_xlsx_is_imported(client, mahulu, kaltim_logistik):
     assert job.changed_rows == 2
 
 
+def test_excel_unicode_text_and_wide_sheets_are_read(client, mahulu, kaltim_logistik):
+    """UTF-16 ("Unicode Text"), and a sheet exported with 1,700 empty
+    trailing columns (more than a PostgreSQL table may have)."""
+    client.force_login(kaltim_logistik)
+    text = HEADER.replace(";", "\t") + good_lines(mahulu[:1], sep="\t")
+    upload(client, "unicode.txt", text.encode("utf-16"))
+    wide = "".join(
+        line + ";" * 1700 + "\n" for line in (HEADER + good_lines(mahulu[1:2])).split("\n")[:2]
+    )
+    response = upload(client, "wide.csv", wide.encode())
+    assert response.status_code == 200
+    assert list(ImportJob.objects.values_list("status", flat=True)) == ["done", "done"]
+    assert DeliveryEvent.objects.count() == 2
+
+
+def test_xlsx_data_on_a_later_sheet_and_empty_cells(client, mahulu, kaltim_logistik):
+    client.force_login(kaltim_logistik)
+    book = openpyxl.Workbook()
+    book.active.title = "Petunjuk"
+    book.active.append(["Isi lembar Data lalu unggah."])
+    sheet = book.create_sheet("Data")
+    sheet.append(["kode_desa", "barang", "tahap", "dikirim", "diterima", "rusak"])
+    sheet.append([mahulu[0], "kotak-suara", 4, 4, 4, 0])
+    sheet.append([mahulu[1], "kotak-suara", 4, None, 4, 0])
+    out = io.BytesIO()
+    book.save(out)
+    page = upload(client, "data.xlsx", out.getvalue()).content.decode()
+    assert "None" not in page and "dikirim «»" in page
+    assert "1 baris salah" in page
+    assert not DeliveryEvent.objects.exists()
+
+
+def test_a_refused_file_is_not_called_a_bad_row(client, mahulu, kaltim_logistik):
+    client.force_login(kaltim_logistik)
+    page = upload(client, "x.csv", b"desa_nama;jumlah\nfoo;1\n").content.decode()
+    assert "Berkas ditolak" in page and "baris salah" not in page
+
+
+def test_a_job_the_worker_could_not_run_says_so(client, mahulu, kaltim_logistik):
+    """The stored file is gone when the worker starts: the job fails with a
+    reason on its page, not a bare "failed"."""
+    from logistics import tasks
+
+    job = ImportJob.objects.create(created_by=kaltim_logistik, filename="hilang.csv")
+    job.file.name = "logistics/imports/hilang.csv"  # never written
+    job.save()
+    tasks.run_import(job.pk)
+    client.force_login(kaltim_logistik)
+    page = client.get(f"/logistics/impor/{job.pk}/").content.decode()
+    assert "kesalahan sistem" in page
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.FAILED
+
+
 def test_file_over_the_cap_is_refused(client, mahulu, kaltim_logistik, settings):
     client.force_login(kaltim_logistik)
     big = HEADER.encode() + b"x" * (services.MAX_IMPORT_BYTES + 1)
