@@ -220,6 +220,22 @@ def test_the_bulk_api_answers_in_the_requesters_language(
     assert listed[1]["errors"][0].startswith(expected[1])
 
 
+def test_an_api_client_without_a_cookie_asks_by_accept_language(client, mahulu, kaltim_logistik):
+    """A KPU system has no language cookie; the header chooses on /api/ only."""
+    row = [{"desa": mahulu[0], "item": "kotak-suara", "stage": 4, "sent": 4, "received": 5}]
+    client.force_login(kaltim_logistik)
+    response = client.post(
+        BULK, row, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
+    )
+    assert response.json()["rows"][0]["errors"] == ["received exceeds sent"]
+    assert "Accept-Language" in response["Vary"]
+    response = client.post(BULK, row, content_type="application/json")
+    assert response.json()["rows"][0]["errors"] == ["diterima melebihi dikirim"]
+    # A page keeps Indonesian whatever the browser's header says.
+    page = client.get("/logistics/wilayah/64.11/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Per barang" in page.content.decode()
+
+
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
