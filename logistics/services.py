@@ -38,6 +38,14 @@ from logistics.models import (
 
 # ASCII digits only: the SQL check of CSV imports reads codes the same way.
 VILLAGE_CODE = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}")
+# The word an export writes for each stage (one the import reads back).
+STAGE_WORD = {
+    Stage.NONE: "belum",
+    Stage.WAREHOUSE: "gudang",
+    Stage.PPK: "ppk",
+    Stage.PPS: "pps",
+    Stage.KPPS: "kpps",
+}
 STAGE_WORDS = {
     "0": Stage.NONE,
     "belum": Stage.NONE,
@@ -676,14 +684,19 @@ def _decode(data: bytes) -> tuple[str, str]:
         raise FileRejected("file_encoding") from None
 
 
+def _column_names(header: Sequence) -> list[str]:
+    """A header's cells as column names: trimmed, lower case, aliases resolved."""
+    return [
+        HEADER_ALIASES.get(n, n)
+        for n in (str(h or "").strip().lower().replace(" ", "_") for h in header)
+    ]
+
+
 def _header_map(
     header: Sequence, columns: list[str] = COLUMNS, optional: list[str] = OPTIONAL_COLUMNS
 ) -> dict[str, int]:
     """Where each expected column is (FileRejected naming those missing)."""
-    names = [
-        HEADER_ALIASES.get(n, n)
-        for n in (str(h or "").strip().lower().replace(" ", "_") for h in header)
-    ]
+    names = _column_names(header)
     missing = [c for c in columns if c not in names]
     if missing:
         raise FileRejected(
@@ -751,10 +764,7 @@ def _sheet_with_codes(book) -> list[tuple]:
     a cover or notes sheet, is found."""
     sheets = [list(ws.iter_rows(values_only=True)) for ws in book.worksheets]
     for table in sheets:
-        header = [
-            str(h or "").strip().lower().replace(" ", "_") for h in (table[0] if table else [])
-        ]
-        if "kode_desa" in {HEADER_ALIASES.get(h, h) for h in header}:
+        if table and "kode_desa" in _column_names(table[0]):
             return table
     return sheets[0] if sheets else []
 

@@ -116,13 +116,6 @@ VILLAGE_HEADER = [
     "lengkap",
     "diperbarui",
 ]
-STAGE_WORD = {
-    Stage.NONE: "belum",
-    Stage.WAREHOUSE: "gudang",
-    Stage.PPK: "ppk",
-    Stage.PPS: "pps",
-    Stage.KPPS: "kpps",
-}
 
 
 def _village_export(region: Region, fmt: str):
@@ -132,7 +125,7 @@ def _village_export(region: Region, fmt: str):
         [
             region.code,
             d.item.code,
-            STAGE_WORD[d.stage],
+            services.STAGE_WORD[d.stage],
             d.sent,
             d.received,
             d.damaged,
