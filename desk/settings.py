@@ -123,6 +123,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database host that does not answer fails a request (and /healthz) in
+    # seconds instead of hanging a gunicorn worker on the OS's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -215,6 +220,21 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
 # exceed the longest countdown/ETA and task runtime or tasks run twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How often beat looks for due reminders (a reminder's local time is found
+# within one tick; a missed tick is caught by the next).
+REMINDER_TICK_SECONDS = env_int("REMINDER_TICK_SECONDS", 300)
+
+# Health (/healthz, `manage.py healthcheck`): each worker and the beat leave a
+# heartbeat in Redis this often; older than the maximum age (seconds) reads as
+# dead and /healthz answers 503.
+HEALTH_HEARTBEAT_SECONDS = env_int("HEALTH_HEARTBEAT_SECONDS", 60)
+HEALTH_WORKER_MAX_AGE = env_int("HEALTH_WORKER_MAX_AGE", 600)
+HEALTH_BEAT_MAX_AGE = env_int("HEALTH_BEAT_MAX_AGE", 600)
+if not 0 < HEALTH_HEARTBEAT_SECONDS < min(HEALTH_WORKER_MAX_AGE, HEALTH_BEAT_MAX_AGE):
+    raise ImproperlyConfigured(
+        "HEALTH_HEARTBEAT_SECONDS must be above 0 and below HEALTH_WORKER_MAX_AGE "
+        "and HEALTH_BEAT_MAX_AGE."
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -244,6 +264,9 @@ SPECTACULAR_SETTINGS = {
 # `manage.py check --deploy` is clean; each can still be set from the env.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Health checks come over plain HTTP from inside the network (the container's
+# own check, the load balancer): answered, not redirected to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)

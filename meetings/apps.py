@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MeetingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "meetings"
+
+    def ready(self):
+        from desk.health import register_check
+        from meetings.health import reminder_counts
+
+        # Failed and overdue reminder deliveries in /healthz?detail=1.
+        register_check("reminders", reminder_counts)
