@@ -60,14 +60,15 @@ def test_production_without_secret_key_refuses_to_start():
 
 @pytest.mark.django_db
 def test_healthz_reports_database_and_broker(client, settings):
-    response = client.get("/healthz")
+    response = client.get("/healthz?probe=web")
     assert response.status_code == 200
-    assert response.json()["database"] == "ok"
-    assert response.json()["broker"] in ("ok", "not configured")
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert client.get("/healthz").json()["broker"] == "ok"
+    # The heartbeats' Redis unreachable: beat and workers cannot be vouched for.
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "ok", "broker": "unavailable"}
+    assert response.json()["beat"] == response.json()["workers"] == "unknown"
 
 
 @pytest.mark.django_db
@@ -91,16 +92,32 @@ def test_api_docs_are_served_without_a_cdn(client, kaltim_desk):
 def test_docker_compose_declares_the_full_topology():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
-    assert "gunicorn desk.wsgi" in services["web"]["command"]
+    assert set(services) == {"migrate", "web", "worker", "beat", "postgres", "redis"}
+    assert services["web"]["command"].startswith("gunicorn desk.wsgi")
     assert services["worker"]["command"].startswith("celery -A desk worker")
     assert services["beat"]["command"].startswith("celery -A desk beat")
     assert services["beat"]["deploy"]["replicas"] == 1
-    for name in ("web", "worker", "postgres", "redis"):
+    for name in ("web", "worker", "beat", "postgres", "redis"):
         assert "healthcheck" in services[name], name
+    # Each Django process's check tests its own container (not `inspect ping`,
+    # which any worker answers).
     for name in ("web", "worker", "beat"):
+        test = services[name]["healthcheck"]["test"]
+        assert test == ["CMD", "python", "manage.py", "healthcheck", name], name
+    # Migrations run once, by the one-shot service; nobody else migrates, and
+    # the Django processes wait for it.
+    assert services["migrate"]["command"] == "python manage.py migrate --noinput"
+    assert services["migrate"]["restart"] == "no"
+    for name, service in services.items():
+        if name != "migrate":
+            assert "migrate" not in str(service.get("command", "")), name
+    for name in ("migrate", "web", "worker", "beat"):
         assert services[name]["image"] == "desk-pilkada:latest"  # one image
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
     assert (ROOT / "Dockerfile").exists()
     assert {"postgres-data", "redis-data", "private-media"} <= set(compose["volumes"])
 
