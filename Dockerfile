@@ -4,6 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN apt-get update && apt-get install -y --no-install-recommends gettext \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# The runtime lock only: no pytest, ruff, Playwright or aiosmtpd in production.
 COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock
 COPY . .

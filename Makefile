@@ -1,7 +1,9 @@
 # Desk Pilkada: the README's two commands (run, test) and their helpers.
 SHELL := /bin/bash
 PY := .venv/bin/python
-STAMP := .venv/.installed-$(shell md5sum requirements.lock | cut -c1-12)
+# The development environment installs the dev lock (runtime + test tools);
+# the image installs only requirements.lock.
+STAMP := .venv/.installed-$(shell md5sum requirements-dev.lock | cut -c1-12)
 HOST ?= 127.0.0.1:8000
 # The full-mode services the test suite runs against (both already running on
 # the project's machines and in CI).
@@ -11,11 +13,11 @@ TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=
 
 .PHONY: run test install system-deps messages lint bench check
 
-$(STAMP): requirements.lock
+$(STAMP): requirements-dev.lock
 	@command -v python3.11 >/dev/null || { echo "Python 3.11 is required"; exit 1; }
 	python3.11 -m venv .venv
 	.venv/bin/pip install -q --disable-pip-version-check uv
-	.venv/bin/uv pip install -q --python $(PY) -r requirements.lock
+	.venv/bin/uv pip install -q --python $(PY) -r requirements-dev.lock
 	rm -f .venv/.installed-*; touch $(STAMP)
 
 install: $(STAMP)
