@@ -142,7 +142,7 @@ REASONS = {
         "Wilayah ini memilih bupati/wali kota: DPT pemilihan itu tidak boleh 0."
     ),
     "repeated_village": _("desa ini sudah ada di baris lain"),
-    # The file as a whole (services.FileRejected).
+    # The file as a whole (logistics.importing.files.FileRejected).
     "file_too_large": _(
         "Berkas terlalu besar (%(size)d MB); batasnya %(max)d MB. Bagi per kabupaten."
     ),
