@@ -4,8 +4,6 @@ import io
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -48,21 +46,8 @@ def decision_rows(decisions, region):
         ]
 
 
-def decisions_xlsx(decisions, region) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = pgettext("daftar", "Keputusan")
-    sheet.append(decision_header())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in decision_rows(decisions, region):
-        sheet.append(row)
-    for column, width in zip("ABCDEFGHIJ", (6, 60, 30, 25, 12, 16, 10, 40, 14, 50), strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+# Column widths of the XLSX, in characters.
+DECISION_WIDTHS = (6, 60, 30, 25, 12, 16, 10, 40, 14, 50)
 
 
 def minutes_pdf(context) -> bytes:
