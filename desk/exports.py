@@ -1,5 +1,5 @@
-"""CSV and XLSX downloads: every spreadsheet the product writes goes through
-here, so every cell is made safe in one place.
+"""CSV, XLSX and PDF downloads: every spreadsheet the product writes, and
+every PDF paragraph, goes through here, so text is made safe in one place.
 
 A spreadsheet runs a cell that begins with ``=``, ``+``, ``-`` or ``@`` (and
 after a tab or carriage return) as a formula: a name typed by a reporter or a
@@ -8,6 +8,11 @@ meeting title could fetch a URL with the neighbouring cells or start a program
 spreadsheets read as "this is text". XLSX cells holding text are written as
 strings, never as formulas, whatever they begin with. Numbers stay numbers
 (a negative number is a number, not text) and dates stay dates.
+
+ReportLab reads a paragraph's text as markup: ``<img src="/etc/passwd">`` in a
+meeting title embedded a server file into the minutes, and a tag it does not
+know failed the whole PDF. Text for a PDF is therefore escaped
+(pdf_paragraph), so whatever anybody typed is printed as typed.
 """
 
 import csv
@@ -15,6 +20,7 @@ import datetime
 import io
 import re
 from collections.abc import Callable
+from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
 
@@ -102,3 +108,11 @@ def xlsx_response(filename: str, *sheets, widths=None) -> HttpResponse:
     buffer = io.BytesIO()
     book.save(buffer)
     return attachment(buffer.getvalue(), content_type=XLSX_TYPE, filename=filename)
+
+
+def pdf_paragraph(text, style):
+    """A ReportLab paragraph showing ``text`` exactly as typed (never read as
+    markup). Every paragraph of every PDF is built here."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(escape(str(text)), style)
