@@ -19,7 +19,7 @@ VILLAGE_CODE = re.compile(r"\d{2}\.\d{2}\.\d{2}\.\d{4}")
 
 def read(data: bytes, filename: str) -> list[tuple]:
     """(line, kode_desa, tps, dpt_gubernur, dpt_bupati) rows of a CSV or XLSX."""
-    header, table = files.open_table(data, filename)
+    header, table = files.open_table(data, filename, max_rows=MAX_ROWS)
     where = files.header_map(header, COLUMNS, [])
     at = [where[c] for c in COLUMNS]
     rows = []
@@ -30,8 +30,6 @@ def read(data: bytes, filename: str) -> list[tuple]:
         rows.append((line, *(cells[i] for i in at)))
     if not rows:
         raise files.FileRejected("file_no_rows")
-    if len(rows) > MAX_ROWS:
-        raise files.FileRejected("file_too_many_villages", max=MAX_ROWS)
     return rows
 
 

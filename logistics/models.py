@@ -157,7 +157,14 @@ REASONS = {
         "Kolom tidak sesuai: tidak ada %(missing)s. Baris pertama harus: %(expected)s."
     ),
     "file_no_rows": _("Berkas tidak berisi baris data."),
-    "file_too_many_villages": _("Paling banyak %(max)s desa per berkas; bagi per provinsi."),
+    "file_too_many_rows": _(
+        "Berkas ini berisi lebih dari %(max)s baris data, batas satu impor; bagi menjadi "
+        "beberapa berkas (per kabupaten atau per provinsi)."
+    ),
+    "file_unpacked_too_large": _(
+        "Berkas XLSX ini terurai menjadi %(size)s MB atau lebih (batas %(max)s MB), atau "
+        "dimampatkan secara tidak wajar. Simpan ulang dari Excel, atau unggah CSV."
+    ),
     # After the most bad rows a job lists.
     "more_rows": _("… dan %(n)d baris salah lainnya."),
     # The worker stopped on an error of its own (logged).

@@ -7,6 +7,7 @@ import re
 from django.db import connection, transaction
 
 from desk.scope import Scope
+from logistics.importing import files
 from logistics.importing.files import BOM, check_size, csv_open, decode, header_map
 from logistics.models import (
     Item,
@@ -208,6 +209,9 @@ def csv_stage(data: bytes, *, scope: Scope) -> tuple[int, list[RowError], set[st
     body = data[len(BOM) :] if data.startswith(BOM) else data
     if (
         codec not in COPY_ENCODINGS  # UTF-16: COPY does not read it
+        # More lines than rows allowed: Python's reader counts them exactly
+        # (a quoted cell may hold a line break) and stops past the limit.
+        or data.count(b"\n") > files.MAX_ROWS + 1
         or len(header) > MAX_COPY_COLUMNS
         or not _copy_reads_as_python(body, delimiter)
     ):
