@@ -20,15 +20,16 @@ import datetime
 import io
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A sign and digits only (a phone number in +62… form): no formula can be
-# spelled with them, and a quote would spoil the number.
-SIGNED_DIGITS = re.compile(r"[+-][0-9]+")
+# A sign and digits only (a phone number in +62… form, a number written as
+# text): no formula can be spelled with them, and a quote would spoil them.
+SIGNED_DIGITS = re.compile(r"[+-][0-9]+(\.[0-9]+)?")
 # Views that answer with a spreadsheet: tests/desk/test_exports.py downloads
 # each of them with hostile text in every field and checks every cell.
 VIEWS: list[Callable] = []
@@ -48,7 +49,7 @@ def cell(value):
         if value.startswith(FORMULA_STARTS) and not SIGNED_DIGITS.fullmatch(value):
             return "'" + value
         return value
-    if value is None or isinstance(value, int | float | datetime.date | datetime.time):
+    if value is None or isinstance(value, int | float | Decimal | datetime.date | datetime.time):
         return value
     # Lazy translations, model instances, decimals: written as their text.
     return cell(str(value))

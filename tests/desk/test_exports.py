@@ -13,6 +13,7 @@ import datetime
 import io
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -126,6 +127,9 @@ def test_cell_quotes_formulas_and_keeps_numbers_and_dates():
     assert exports.cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert [exports.cell(p)[0] for p in PAYLOADS] == ["'"] * len(PAYLOADS)
     assert exports.cell(-5) == -5 and exports.cell(-2.5) == -2.5
+    assert exports.cell(Decimal("-1.50")) == Decimal("-1.50")
+    assert exports.cell("-1.5") == "-1.5"
+    assert exports.cell("-1+1") == "'-1+1"
     day = datetime.date(2024, 11, 27)
     assert exports.cell(day) is day
     assert exports.cell("+6281234567890") == "+6281234567890"
