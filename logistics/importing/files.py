@@ -14,6 +14,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -159,11 +160,12 @@ def open_table(
     return header, capped(_csv_rows(reader), max_rows)
 
 
-def unpacked_size(data: bytes) -> int:
-    """The bytes an XLSX unpacks to, as its zip directory declares them
-    (zipfile reads no more than that of a member); 0 when it is no zip."""
+def unpacked_size(handle: IO[bytes]) -> int:
+    """The bytes an XLSX (an open binary file) unpacks to, as its zip
+    directory declares them (zipfile reads no more than that of a member);
+    0 when it is no zip. Only the directory at the end is read."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(handle) as archive:
             return sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, ValueError):
         return 0

@@ -96,7 +96,7 @@ def import_create(*, user, upload) -> ImportJob:
     work = upload.size
     if upload.name.lower().endswith(".xlsx"):
         with job.file.open("rb") as stored:
-            work = max(work, files.unpacked_size(stored.read()))
+            work = max(work, files.unpacked_size(stored))
     if work > INLINE_IMPORT_BYTES:
         transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
     else:
