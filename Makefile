@@ -22,12 +22,14 @@ $(STAMP): requirements-dev.lock
 
 install: $(STAMP)
 
-# Chromium (browser journeys) and gettext (compiling translations) come from
-# Debian; installed once, only when missing.
+# Chromium (browser journeys), gettext (compiling translations) and
+# poppler-utils (pdftotext: the minutes PDF test reads the text back) come
+# from Debian; installed once, only when missing.
 system-deps:
 	@missing=""; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing$$missing from Debian"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -8,7 +8,9 @@ from collections.abc import Iterable, Sequence
 from desk.models import Region
 from desk.scope import Scope
 from logistics import services
+from logistics.importing import files
 from logistics.models import Reason, contests_held, counts_problem
+from logistics.services.deliveries import _whole
 
 COLUMNS = ["kode_desa", "tps", "dpt_gubernur", "dpt_bupati"]
 MAX_ROWS = 10_000  # the most desa of any province (Jawa Timur) is 8,494
@@ -17,8 +19,8 @@ VILLAGE_CODE = re.compile(r"\d{2}\.\d{2}\.\d{2}\.\d{4}")
 
 def read(data: bytes, filename: str) -> list[tuple]:
     """(line, kode_desa, tps, dpt_gubernur, dpt_bupati) rows of a CSV or XLSX."""
-    header, table = services.open_table(data, filename)
-    where = services._header_map(header, COLUMNS, [])
+    header, table = files.open_table(data, filename, max_rows=MAX_ROWS)
+    where = files.header_map(header, COLUMNS, [])
     at = [where[c] for c in COLUMNS]
     rows = []
     for line, cells in enumerate(table, start=2):
@@ -27,9 +29,7 @@ def read(data: bytes, filename: str) -> list[tuple]:
         cells = list(cells) + [""] * (max(at) + 1 - len(cells))
         rows.append((line, *(cells[i] for i in at)))
     if not rows:
-        raise services.FileRejected("file_no_rows")
-    if len(rows) > MAX_ROWS:
-        raise services.FileRejected("file_too_many_villages", max=MAX_ROWS)
+        raise files.FileRejected("file_no_rows")
     return rows
 
 
@@ -51,7 +51,7 @@ def update(rows: Iterable[Sequence], *, user, scope: Scope, source: str) -> int:
         problems = []
         if not VILLAGE_CODE.fullmatch(code) or code not in known or not scope.contains(code):
             problems.append(Reason("village_unknown", {"code": code}))
-        numbers = [services._whole(v) for v in values]
+        numbers = [_whole(v) for v in values]
         for column, value, number in zip(COLUMNS[1:], values, numbers, strict=True):
             if number is None:
                 problems.append(Reason("not_whole", {"field": column, "value": str(value)}))

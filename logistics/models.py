@@ -142,7 +142,7 @@ REASONS = {
         "Wilayah ini memilih bupati/wali kota: DPT pemilihan itu tidak boleh 0."
     ),
     "repeated_village": _("desa ini sudah ada di baris lain"),
-    # The file as a whole (services.FileRejected).
+    # The file as a whole (logistics.importing.files.FileRejected).
     "file_too_large": _(
         "Berkas terlalu besar (%(size)d MB); batasnya %(max)d MB. Bagi per kabupaten."
     ),
@@ -157,7 +157,14 @@ REASONS = {
         "Kolom tidak sesuai: tidak ada %(missing)s. Baris pertama harus: %(expected)s."
     ),
     "file_no_rows": _("Berkas tidak berisi baris data."),
-    "file_too_many_villages": _("Paling banyak %(max)s desa per berkas; bagi per provinsi."),
+    "file_too_many_rows": _(
+        "Berkas ini berisi lebih dari %(max)s baris data, batas satu impor; bagi menjadi "
+        "beberapa berkas (per kabupaten atau per provinsi)."
+    ),
+    "file_unpacked_too_large": _(
+        "Berkas XLSX ini terurai menjadi %(size)s MB atau lebih (batas %(max)s MB), atau "
+        "dimampatkan secara tidak wajar. Simpan ulang dari Excel, atau unggah CSV."
+    ),
     # After the most bad rows a job lists.
     "more_rows": _("… dan %(n)d baris salah lainnya."),
     # The worker stopped on an error of its own (logged).

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from desk.exports import csv_response, xlsx_response
+from desk.exports import csv_response, spreadsheet_view, xlsx_response
 from desk.models import Region
 from desk.scope import get_in_scope_or_404
 from logistics import counts, selectors, services
@@ -70,6 +70,7 @@ def area(request, code):
 EXPORT_HEADER = ["kode", "nama", "jumlah_desa", "desa_lengkap", "persen", "masalah_terbuka"]
 
 
+@spreadsheet_view
 @login_required
 def export(request, code=None, fmt="csv"):
     scope = view_scope(request.user)

@@ -4,14 +4,13 @@ import io
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
+from desk.exports import pdf_paragraph as paragraph
 from desk.templatetags.desk import localtime_in
 
 
@@ -48,21 +47,8 @@ def decision_rows(decisions, region):
         ]
 
 
-def decisions_xlsx(decisions, region) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = pgettext("daftar", "Keputusan")
-    sheet.append(decision_header())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in decision_rows(decisions, region):
-        sheet.append(row)
-    for column, width in zip("ABCDEFGHIJ", (6, 60, 30, 25, 12, 16, 10, 40, 14, 50), strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+# Column widths of the XLSX, in characters.
+DECISION_WIDTHS = (6, 60, 30, 25, 12, 16, 10, 40, 14, 50)
 
 
 def minutes_pdf(context) -> bytes:
@@ -73,18 +59,18 @@ def minutes_pdf(context) -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm)
     story = [
-        Paragraph(_("Notulen rapat"), styles["Title"]),
-        Paragraph(meeting.title, styles["Heading2"]),
-        Paragraph(
+        paragraph(_("Notulen rapat"), styles["Title"]),
+        paragraph(meeting.title, styles["Heading2"]),
+        paragraph(
             f"{localtime_in(meeting.starts_at, meeting.region)} · {meeting.region.name}",
             styles["Normal"],
         ),
     ]
     if meeting.venue or meeting.online_url:
         place = " · ".join(x for x in (meeting.venue, meeting.online_url) if x)
-        story.append(Paragraph(f"{_('Tempat')}: {place}", styles["Normal"]))
+        story.append(paragraph(f"{_('Tempat')}: {place}", styles["Normal"]))
     if meeting.chair:
-        story.append(Paragraph(f"{_('Pimpinan rapat')}: {meeting.chair}", styles["Normal"]))
+        story.append(paragraph(f"{_('Pimpinan rapat')}: {meeting.chair}", styles["Normal"]))
     grid = TableStyle(
         [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
@@ -92,7 +78,7 @@ def minutes_pdf(context) -> bytes:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ]
     )
-    story += [Spacer(1, 12), Paragraph(_("Daftar hadir"), styles["Heading3"])]
+    story += [Spacer(1, 12), paragraph(_("Daftar hadir"), styles["Heading3"])]
     rows = [[_("Instansi"), _("Nama"), _("Kehadiran")]]
     for inv in context["invitations"]:
         attendance = inv.get_attendance_display()
@@ -100,9 +86,9 @@ def minutes_pdf(context) -> bytes:
             attendance += f" ({inv.represented_by})"
         rows.append(
             [
-                Paragraph(str(inv.agency), styles["Normal"]),
-                inv.person.name if inv.person else "",
-                attendance,
+                paragraph(inv.agency, styles["Normal"]),
+                paragraph(inv.person.name if inv.person else "", styles["Normal"]),
+                paragraph(attendance, styles["Normal"]),
             ]
         )
     story.append(Table(rows, colWidths=[7 * cm, 5 * cm, 5 * cm], style=grid, repeatRows=1))
@@ -110,9 +96,9 @@ def minutes_pdf(context) -> bytes:
     counts += [[str(c["label"]), c["invited"], c["came"], c["absent"]] for c in context["counts"]]
     story += [Spacer(1, 8), Table(counts, style=grid)]
     if meeting.minutes:
-        story += [Spacer(1, 12), Paragraph(_("Notulen"), styles["Heading3"])]
-        story += [Paragraph(line, styles["Normal"]) for line in meeting.minutes.splitlines()]
-    story += [Spacer(1, 12), Paragraph(pgettext("daftar", "Keputusan"), styles["Heading3"])]
+        story += [Spacer(1, 12), paragraph(_("Notulen"), styles["Heading3"])]
+        story += [paragraph(line, styles["Normal"]) for line in meeting.minutes.splitlines()]
+    story += [Spacer(1, 12), paragraph(pgettext("daftar", "Keputusan"), styles["Heading3"])]
     rows = [[_("Keputusan"), _("Penanggung jawab"), _("Tenggat"), _("Status")]]
     for d in context["decisions"]:
         who = str(d.responsible_agency)
@@ -120,8 +106,8 @@ def minutes_pdf(context) -> bytes:
             who += f" ({d.responsible_person.name})"
         rows.append(
             [
-                Paragraph(d.text, styles["Normal"]),
-                Paragraph(who, styles["Normal"]),
+                paragraph(d.text, styles["Normal"]),
+                paragraph(who, styles["Normal"]),
                 d.due_on.strftime("%d/%m/%Y"),
                 d.get_status_display(),
             ]

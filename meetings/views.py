@@ -10,9 +10,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from desk.exports import XLSX_TYPE, attachment, csv_response
+from desk.exports import csv_response, spreadsheet_view, xlsx_response
 from desk.models import Region
 from desk.scope import get_in_scope_or_404, scope_for
 from meetings import exports, links, services
@@ -381,6 +382,7 @@ def _decision_rows(request, code):
     return region, links.attach(request.user, decisions.select_related("meeting"))
 
 
+@spreadsheet_view
 @login_required
 def decisions_csv(request, code):
     region, decisions = _decision_rows(request, code)
@@ -390,13 +392,18 @@ def decisions_csv(request, code):
     )
 
 
+@spreadsheet_view
 @login_required
 def decisions_xlsx(request, code):
     region, decisions = _decision_rows(request, code)
-    return attachment(
-        exports.decisions_xlsx(decisions, region),
-        content_type=XLSX_TYPE,
-        filename=f"keputusan-{region.code}.xlsx",
+    return xlsx_response(
+        f"keputusan-{region.code}.xlsx",
+        (
+            pgettext("daftar", "Keputusan"),
+            exports.decision_header(),
+            exports.decision_rows(decisions, region),
+        ),
+        widths=exports.DECISION_WIDTHS,
     )
 
 

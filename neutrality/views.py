@@ -15,7 +15,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from desk.exports import csv_response, xlsx_response
+from desk.exports import csv_response, spreadsheet_view, xlsx_response
 from desk.models import Agency, Region, Role
 from meetings.links import decisions_about
 from neutrality import access, selectors, services
@@ -538,16 +538,6 @@ OWNER_COLUMNS = [
 ]
 
 
-def _cell(value):
-    """Text a spreadsheet would run as a formula (=, +, -, @) is quoted:
-    reporters type these fields."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        if value[0] == "+" and value[1:].isdigit():
-            return value  # a phone number in +62… form
-        return "'" + value
-    return value
-
-
 def _export_row(report: Report, owner: bool) -> list:
     row = [
         report.reference,
@@ -575,9 +565,10 @@ def _export_row(report: Report, owner: bool) -> list:
         report.get_sanction_display(),
     ]
     row += [getattr(report, name) if owner else "" for name, _label in OWNER_COLUMNS]
-    return [_cell(value) for value in row]
+    return row
 
 
+@spreadsheet_view
 @login_required
 def export(request, fmt):
     if fmt not in ("csv", "xlsx"):

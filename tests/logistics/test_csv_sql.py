@@ -13,6 +13,7 @@ from django.db import transaction
 from desk.models import Region
 from desk.scope import Scope
 from logistics import services
+from logistics.importing import files, pgcopy
 from logistics.models import Delivery, DeliveryEvent, ImportJob
 
 KALTIM = Scope(False, ("64",))
@@ -24,7 +25,7 @@ HEADER = "kode_desa;barang;tahap;dikirim;diterima;rusak;alasan\n"
 def python_check(data: bytes, scope: Scope, *, coded=False):
     """(rows, [(line, message)], kecamatan); with coded, each row's reasons
     (codes and parameters, as import jobs store them) instead of words."""
-    total, rows = services.read_table(data, "berkas.csv")
+    total, rows = files.read_table(data, "berkas.csv")
     _clean, errors, districts = services.deliveries_validate(rows, scope=scope)
     listed = [(e.line, e.reasons if coded else e.message) for e in errors]
     return total, listed, None if errors else districts
@@ -32,7 +33,7 @@ def python_check(data: bytes, scope: Scope, *, coded=False):
 
 def sql_check(data: bytes, scope: Scope, *, coded=False):
     with transaction.atomic():
-        staged = services._csv_stage(data, scope=scope)
+        staged = pgcopy.csv_stage(data, scope=scope)
         transaction.set_rollback(True)
     assert staged is not None, "the file should be read by COPY"
     total, errors, districts = staged
@@ -157,7 +158,7 @@ def test_sql_check_reports_what_python_reports(mahulu):
 )
 def test_header_aliases_order_and_extra_columns(mahulu, header):
     a, b = mahulu[:2]
-    names = services._header_map(header.strip().split(";"))
+    names = files.header_map(header.strip().split(";"))
     order = sorted(names, key=names.get)
     values = {
         "kode_desa": [a, b, ""],
@@ -222,10 +223,10 @@ def test_reasons_are_kept_as_python_reads_them(mahulu, kaltim_logistik):
     ids=["empty", "blank header", "wrong columns", "not text"],
 )
 def test_rejected_files_say_the_same(db, data):
-    with pytest.raises(services.FileRejected) as python:
-        services.read_table(data, "x.csv")
-    with pytest.raises(services.FileRejected) as sql, transaction.atomic():
-        services._csv_stage(data, scope=KALTIM)
+    with pytest.raises(files.FileRejected) as python:
+        files.read_table(data, "x.csv")
+    with pytest.raises(files.FileRejected) as sql, transaction.atomic():
+        pgcopy.csv_stage(data, scope=KALTIM)
     assert sql.value.messages == python.value.messages
 
 
@@ -255,17 +256,17 @@ def outcome(run):
         return "ok", changed
     except services.RowsRejected as exc:
         return "rows", [(r.line, r.message) for r in exc.rows]
-    except services.FileRejected as exc:
+    except files.FileRejected as exc:
         return "file", exc.messages
 
 
 def test_files_copy_could_misread_take_the_python_path(mahulu, kaltim_logistik):
     for name, data in fallbacks(mahulu).items():
         with transaction.atomic():
-            assert services._csv_stage(data, scope=KALTIM) is None, name
+            assert pgcopy.csv_stage(data, scope=KALTIM) is None, name
         python = outcome(
             lambda data=data: services.deliveries_update(
-                services.read_table(data, "x.csv")[1],
+                files.read_table(data, "x.csv")[1],
                 user=kaltim_logistik,
                 scope=KALTIM,
                 source="import",
@@ -287,21 +288,21 @@ def test_files_copy_could_misread_take_the_python_path(mahulu, kaltim_logistik):
 def test_a_nul_byte_is_not_given_to_copy(mahulu):
     data = (HEADER + f"{mahulu[0]};kotak-suara;4;4;4;0;\x00\n").encode()
     with transaction.atomic():
-        assert services._csv_stage(data, scope=KALTIM) is None
+        assert pgcopy.csv_stage(data, scope=KALTIM) is None
 
 
 def test_quoted_cells_are_read_by_copy_only_when_well_formed():
     ok = b'a;"b;c";"d ""e"""\r\n"";x;"\n"\n'
-    assert services._copy_reads_as_python(ok, ";")
-    assert not services._copy_reads_as_python(b'a;b"c";d\n', ";")
-    assert not services._copy_reads_as_python(b'a;"b"c;d\n', ";")
-    assert not services._copy_reads_as_python(b'a;"b;d\n', ";")
-    assert not services._copy_reads_as_python(b"a;b\n\\.\n", ";")
+    assert pgcopy._copy_reads_as_python(ok, ";")
+    assert not pgcopy._copy_reads_as_python(b'a;b"c";d\n', ";")
+    assert not pgcopy._copy_reads_as_python(b'a;"b"c;d\n', ";")
+    assert not pgcopy._copy_reads_as_python(b'a;"b;d\n', ";")
+    assert not pgcopy._copy_reads_as_python(b"a;b\n\\.\n", ";")
 
 
 def test_whitespace_is_what_python_strips():
     stripped = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace())
-    assert stripped == services.WHITESPACE
+    assert stripped == pgcopy.WHITESPACE
 
 
 def test_csv_import_through_the_page_uses_sql_and_writes_history(client, mahulu, kaltim_logistik):
@@ -353,7 +354,7 @@ def test_rows_wrong_for_the_current_state_are_listed_and_nothing_is_written(
         services.deliveries_import(data, "b.csv", user=kaltim_logistik, scope=KALTIM)
     with pytest.raises(services.RowsRejected) as python:
         services.deliveries_update(
-            services.read_table(data, "b.csv")[1],
+            files.read_table(data, "b.csv")[1],
             user=kaltim_logistik,
             scope=KALTIM,
             source="import",

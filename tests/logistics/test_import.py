@@ -9,7 +9,9 @@ from django.utils import translation
 
 from desk.scope import Scope
 from logistics import services
+from logistics.importing import files
 from logistics.models import Delivery, DeliveryEvent, ImportJob
+from logistics.services import imports
 
 HEADER = "kode_desa;barang;tahap;dikirim;diterima;rusak;alasan\n"
 
@@ -58,7 +60,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(client, mahulu, kaltim_l
     assert job.errors[-1] == {"line": 11, "code": "stage_backward", "params": {}}
     assert "tahap mundur" in job.error_rows()[-1][1]
     # The Python path (XLSX, forms, API) lists the same rows.
-    _total, rows = services.read_table((HEADER + lines).encode(), "bad.csv")
+    _total, rows = files.read_table((HEADER + lines).encode(), "bad.csv")
     with pytest.raises(services.RowsRejected) as rejected:
         services.deliveries_update(
             rows, user=kaltim_logistik, scope=Scope(False, ("64",)), source="import"
@@ -191,7 +193,7 @@ def test_a_job_the_worker_could_not_run_says_so(client, mahulu, kaltim_logistik)
 
 def test_file_over_the_cap_is_refused(client, mahulu, kaltim_logistik, settings):
     client.force_login(kaltim_logistik)
-    big = HEADER.encode() + b"x" * (services.MAX_IMPORT_BYTES + 1)
+    big = HEADER.encode() + b"x" * (files.MAX_IMPORT_BYTES + 1)
     response = upload(client, "big.csv", big)
     assert "terlalu besar" in response.content.decode()
     assert not ImportJob.objects.exists()
@@ -221,7 +223,7 @@ def test_large_import_runs_on_a_real_celery_worker_with_progress(live_db, make_u
     )
     services.villages_set_counts(dict.fromkeys(codes, (1, 100, 100)))
     data = (HEADER + good_lines(codes)).encode()
-    services.INLINE_IMPORT_BYTES, saved = 10, services.INLINE_IMPORT_BYTES
+    imports.INLINE_IMPORT_BYTES, saved = 10, imports.INLINE_IMPORT_BYTES
     try:
         from django.db import transaction
 
@@ -233,7 +235,7 @@ def test_large_import_runs_on_a_real_celery_worker_with_progress(live_db, make_u
                 user=officer, upload=SimpleUploadedFile("salah.csv", bad)
             )
     finally:
-        services.INLINE_IMPORT_BYTES = saved
+        imports.INLINE_IMPORT_BYTES = saved
     db = connection.settings_dict
     env = dict(
         os.environ,

@@ -15,6 +15,7 @@ from django.utils import translation
 from desk.scope import Scope
 from logistics import services, tasks
 from logistics.models import ImportJob
+from logistics.services import imports
 
 HEADER = "kode_desa;barang;tahap;dikirim;diterima;rusak;alasan\n"
 
@@ -31,7 +32,7 @@ def speaking(client, language: str | None):
 
 def queue_import(user, name: str, data: bytes, monkeypatch) -> ImportJob:
     """A file above the inline size: stored and left for the worker."""
-    monkeypatch.setattr(services, "INLINE_IMPORT_BYTES", 10)
+    monkeypatch.setattr(imports, "INLINE_IMPORT_BYTES", 10)
     with transaction.atomic():
         job = services.import_create(user=user, upload=SimpleUploadedFile(name, data))
     assert job.status == ImportJob.Status.PENDING
@@ -106,7 +107,7 @@ def test_state_problems_a_rejected_file_and_the_count_left_out_follow_the_reader
         scope=Scope(False, ("64",)),
         source="form",
     )
-    monkeypatch.setattr(services, "MAX_LISTED_ERRORS", 1)
+    monkeypatch.setattr(imports, "MAX_LISTED_ERRORS", 1)
     data = (HEADER + f"{a};tinta;2;4;4;0;\n{b};tinta;4;500;0;0;\n").encode()
     rows = run_on_worker(queue_import(kaltim_logistik, "state.csv", data, monkeypatch))
     columns = run_on_worker(

@@ -1,0 +1,1 @@
+"""Reading uploaded spreadsheets (CSV, XLSX) for the logistics imports."""
