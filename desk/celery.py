@@ -10,6 +10,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desk.settings")
 app = Celery("desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The request id into queued tasks, failed tasks recorded, Django's logging kept.
+import desk.tasksignals  # noqa: E402, F401
 
 # Exactly one beat process runs this (docker-compose's `beat` service). Every
 # periodic job of the product is listed here and nowhere else.

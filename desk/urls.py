@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from desk import views
+from desk.operations import operations_view
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include("logistics.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The administrators' "Operasi" page: failed deliveries and tasks.
+    path("admin/operasi/", admin.site.admin_view(operations_view), name="operations"),
     path("admin/", admin.site.urls),
 ]
 
