@@ -195,6 +195,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With Redis, a session is read from the cache (one query less on every
+# page, bench/load.py) and still written through to the database, so a
+# Redis restart logs nobody out.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Celery: https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without a broker (embedded mode) tasks run inline in the caller.
@@ -284,6 +289,8 @@ LOGGING = {
 }
 
 # Desk Pilkada's own knobs.
+# Routes /bench/bare/ (a view without database) for the load benchmark only.
+BENCH_VIEWS = env_bool("BENCH_VIEWS", False)
 DESK_DEMO_PASSWORD = env.str("DESK_DEMO_PASSWORD", default="pilkada-demo-2024")
 # Calendar days Bawaslu has for the initial study (kajian awal) of a neutrality
 # report, i.e. its deadline until it is registered or not. 2 under the

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -35,6 +36,11 @@ urlpatterns = [
     path("admin/operasi/", admin.site.admin_view(operations_view), name="operations"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_VIEWS:
+    from desk.benchviews import bare
+
+    urlpatterns.append(path("bench/bare/", bare, name="bench_bare"))
 
 admin.site.site_header = "Desk Pilkada"
 admin.site.site_title = "Desk Pilkada"
