@@ -45,6 +45,7 @@ PAGES = [
     ("logistics dashboard", "/logistics/wilayah/64/", "kaltim.logistik"),
 ]
 BARE = ("bare view (no database)", "/bench/bare/", "kaltim.desk")
+SESSION = ("session + user only", "/bench/session/", "kaltim.desk")
 HEALTHZ = ("/healthz (database + broker)", "/healthz", None)
 
 
@@ -168,7 +169,7 @@ def profile() -> None:
     from django.test.utils import CaptureQueriesContext
 
     print(f"  {'in-process, per request (median of 20)':<34}     total      SQL       templates")
-    for label, path, username in [BARE, *PAGES]:
+    for label, path, username in [BARE, SESSION, *PAGES]:
         client = Client()
         client.force_login(get_user_model().objects.get(username=username))
         response = client.get(path)
@@ -243,7 +244,8 @@ def main():
         label, path, username = target
         return (label, path, cookies.get(username))
 
-    targets = [("bare", [with_cookie(BARE)]), ("healthz", [HEALTHZ])]
+    targets = [("bare", [with_cookie(BARE)]), (SESSION[0], [with_cookie(SESSION)])]
+    targets.append(("healthz", [HEALTHZ]))
     targets += [(label, [with_cookie(page)]) for page in PAGES for label in [page[0]]]
     targets.append(("mix of the four pages", [with_cookie(p) for p in PAGES]))
     failed = False

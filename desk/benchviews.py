@@ -9,3 +9,10 @@ from django.http import HttpResponse
 @transaction.non_atomic_requests  # ATOMIC_REQUESTS would BEGIN/COMMIT: no database here
 def bare(request):
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+@transaction.non_atomic_requests
+def session(request):
+    """The bare view plus what every page pays before its own work: the
+    session read and the user loaded (authenticated or not)."""
+    return HttpResponse(b"ok" if request.user.is_authenticated else b"anonymous")

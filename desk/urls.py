@@ -38,9 +38,12 @@ urlpatterns = [
 ]
 
 if settings.BENCH_VIEWS:
-    from desk.benchviews import bare
+    from desk import benchviews
 
-    urlpatterns.append(path("bench/bare/", bare, name="bench_bare"))
+    urlpatterns += [
+        path("bench/bare/", benchviews.bare, name="bench_bare"),
+        path("bench/session/", benchviews.session, name="bench_session"),
+    ]
 
 admin.site.site_header = "Desk Pilkada"
 admin.site.site_title = "Desk Pilkada"

@@ -8,9 +8,10 @@ from django.urls import Resolver404, resolve
 from desk.benchviews import bare
 
 
-def test_bare_view_is_not_routed_by_default():
+@pytest.mark.parametrize("path", ["/bench/bare/", "/bench/session/"])
+def test_bench_views_are_not_routed_by_default(path):
     with pytest.raises(Resolver404):
-        resolve("/bench/bare/")
+        resolve(path)
 
 
 @pytest.mark.django_db
