@@ -54,4 +54,8 @@ def deliveries_section(scope: Scope) -> FailureSection:
     )
 
 
-SOURCE = FailureSource(key="meetings.deliveries", section=deliveries_section)
+SOURCE = FailureSource(
+    key="meetings.deliveries",
+    section=deliveries_section,
+    count=lambda: failing_deliveries().count(),
+)
