@@ -43,8 +43,6 @@ class FailureSource:
 
     key: str
     section: Callable[[Scope], FailureSection]
-    # Nationwide, one COUNT: for a monitoring system (the /healthz detail).
-    count: Callable[[], int]
 
 
 _sources: dict[str, FailureSource] = {}
@@ -56,13 +54,6 @@ def register_failure_source(source: FailureSource) -> None:
 
 def failure_sources() -> list[FailureSource]:
     return list(_sources.values())
-
-
-def failure_counts() -> dict[str, int]:
-    """Every source's nationwide count, and the failed tasks'."""
-    counts = {source.key: source.count() for source in failure_sources()}
-    counts["tasks"] = FailedTask.objects.count()
-    return counts
 
 
 def failed_tasks_section(scope: Scope) -> FailureSection | None:

@@ -54,8 +54,4 @@ def deliveries_section(scope: Scope) -> FailureSection:
     )
 
 
-SOURCE = FailureSource(
-    key="meetings.deliveries",
-    section=deliveries_section,
-    count=lambda: failing_deliveries().count(),
-)
+SOURCE = FailureSource(key="meetings.deliveries", section=deliveries_section)

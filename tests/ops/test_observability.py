@@ -196,12 +196,6 @@ def test_every_failure_source_is_scoped(make_user, failing):
         assert source.section(nation).total >= 0, source.key
 
 
-def test_failure_counts_for_monitoring(failing):
-    from desk.operations import failure_counts
-
-    assert failure_counts() == {"meetings.deliveries": 2, "tasks": 1}
-
-
 def test_failed_task_admin_list_is_nationwide_only(client, make_user, failing):
     client.force_login(admin_of(make_user, "64", "admin.kaltim"))
     assert client.get("/admin/desk/failedtask/").status_code == 403
