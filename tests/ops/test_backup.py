@@ -21,6 +21,7 @@ from desk.models import Region
 from neutrality.models import Category, Evidence, ReferralTarget, Report
 from neutrality.reference import ensure_reference_data
 from neutrality.services import Intake, report_submit
+from tests.logistics.conftest import ensure_items
 
 
 def sha256(path: Path) -> str:
@@ -95,7 +96,9 @@ def counts_of(name: str) -> dict[str, int]:
 
 
 def test_backup_restores_every_row_and_every_evidence_file(seeded, fresh_database, tmp_path):
-    # The demo desks, meetings, reports and logistics besides the evidence.
+    # The demo desks, meetings, reports and logistics besides the evidence
+    # (the items first: a transactional test before this one flushed them).
+    ensure_items()
     call_command("seed_demo", stdout=io.StringIO())
     backup_dir, restored_root = tmp_path / "backup", tmp_path / "restored"
     out = io.StringIO()
