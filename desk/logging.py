@@ -49,7 +49,8 @@ class RequestIdFilter(logging.Filter):
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger,
-    message, request_id, the exception's traceback, and any `extra=` fields."""
+    message, request_id, the exception's traceback, and the plain `extra=`
+    fields (Django's ``status_code``, the request as method and path)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -63,8 +64,16 @@ class JsonFormatter(logging.Formatter):
             "process": record.process,
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key in _STANDARD or key.startswith("_"):
+                continue
+            if hasattr(value, "method") and hasattr(value, "path"):
+                # Django's request: method and path, never the query string
+                # (a tracking code or a search term is no log material).
+                entry[key] = f"{value.method} {value.path}"
+            elif value is None or isinstance(value, str | int | float | bool):
                 entry[key] = value
+            # Anything else (Celery's `data` dict repeats the message with
+            # the task's arguments) stays out.
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         if record.stack_info:

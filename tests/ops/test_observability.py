@@ -47,6 +47,14 @@ def test_callers_request_id_is_logged_and_returned(client, console):
 
 
 @pytest.mark.django_db
+def test_log_lines_name_the_request_without_its_query_string(client, console):
+    client.get("/no-such-page/", {"code": "NTR-SECRET-123"})
+    entry = next(e for e in lines(console) if e["logger"] == "django.request")
+    assert entry["request"] == "GET /no-such-page/" and entry["status_code"] == 404
+    assert "NTR-SECRET-123" not in json.dumps(entry)
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("sent", [None, "", "has space", "x" * 129, "new\nline", "<script>"])
 def test_missing_or_invalid_request_id_is_replaced_by_a_fresh_one(client, console, sent):
     headers = {"X-Request-ID": sent} if sent is not None else {}
