@@ -1,7 +1,7 @@
 # One image for web, worker and beat (docker-compose.yml picks the command).
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+RUN apt-get update && apt-get install -y --no-install-recommends gettext postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # The runtime lock only: no pytest, ruff, Playwright or aiosmtpd in production.

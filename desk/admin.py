@@ -2,7 +2,17 @@
 
 from django.contrib import admin
 
-from desk.models import Agency, Election, ElectionRound, Person, Region, RoleAssignment, Stage
+from desk.models import (
+    Agency,
+    Election,
+    ElectionRound,
+    FailedTask,
+    Person,
+    Region,
+    Role,
+    RoleAssignment,
+    Stage,
+)
 from desk.scope import scope_for
 
 
@@ -99,3 +109,30 @@ class ElectionAdmin(ScopedAdmin):
     list_filter = ["round", "office"]
     search_fields = ["region__name", "region__code"]
     autocomplete_fields = ["region"]
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(admin.ModelAdmin):
+    """Written by the worker (desk/tasksignals.py), read on the operations
+    page; a task has no region, so only nationwide administrators see it."""
+
+    list_display = ["failed_at", "task_name", "error", "request_id"]
+    list_filter = ["task_name"]
+    search_fields = ["task_name", "task_id", "request_id"]
+    readonly_fields = [f.name for f in FailedTask._meta.fields]
+
+    def has_view_permission(self, request, obj=None):
+        # Granted by the role, like the audit trails: no model permission.
+        return scope_for(request.user, Role.ADMINISTRATOR).nationwide
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desk.settings")
 app = Celery("desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The request id into queued tasks, failed tasks recorded, Django's logging kept.
+import desk.tasksignals  # noqa: E402, F401
 
 # Health: every worker writes a heartbeat, and the beat records each loop of
 # its scheduler (desk/health.py); /healthz and the containers' checks read them.

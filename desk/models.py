@@ -376,3 +376,30 @@ class Election(models.Model):
     @property
     def voting_day(self) -> datetime.date:
         return self.round.voting_day
+
+
+class FailedTask(models.Model):
+    """A Celery task that failed for good (its retries, if any, spent),
+    recorded by the worker's ``task_failure`` signal for the administrators'
+    operations page. Arguments are kept only where they are ids: a task's
+    other arguments may carry personal data."""
+
+    task_name = models.CharField(_("tugas"), max_length=200)
+    task_id = models.CharField(_("id tugas"), max_length=64)
+    args = models.JSONField(_("argumen"), default=list, blank=True)
+    error = models.TextField(_("galat"))
+    traceback = models.TextField(_("jejak galat"), blank=True)
+    request_id = models.CharField(_("id permintaan"), max_length=128, blank=True)
+    failed_at = models.DateTimeField(_("gagal pada"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tugas gagal")
+        verbose_name_plural = _("tugas gagal")
+        ordering = ["-failed_at"]
+        indexes = [
+            # The operations page: the latest failures first.
+            models.Index(fields=["-failed_at"], name="failedtask_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.task_name} ({self.failed_at:%Y-%m-%d %H:%M})"

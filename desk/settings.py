@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines carry the request id.
+    "desk.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -198,6 +200,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With Redis, a session is read from the cache (one query less on every
+# page, bench/load.py) and still written through to the database, so a
+# Redis restart logs nobody out.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Celery: https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # Without a broker (embedded mode) tasks run inline in the caller.
@@ -280,15 +287,33 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 # where the data lives in production, does.
 SILENCED_SYSTEM_CHECKS = ["models.W047"]
 
+# One JSON object per line with the request id (desk/logging.py) for a log
+# collector; embedded mode keeps readable text lines.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "desk.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "desk.logging.JsonFormatter"},
+        "text": {"()": "desk.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Desk Pilkada's own knobs.
+# Routes /bench/bare/ (a view without database) for the load benchmark only.
+BENCH_VIEWS = env_bool("BENCH_VIEWS", False)
 DESK_DEMO_PASSWORD = env.str("DESK_DEMO_PASSWORD", default="pilkada-demo-2024")
 # Calendar days Bawaslu has for the initial study (kajian awal) of a neutrality
 # report, i.e. its deadline until it is registered or not. 2 under the

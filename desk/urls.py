@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from desk import views
+from desk.operations import operations_view
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,8 +32,18 @@ urlpatterns = [
     path("api/v1/", include("logistics.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The administrators' "Operasi" page: failed deliveries and tasks.
+    path("admin/operasi/", admin.site.admin_view(operations_view), name="operations"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_VIEWS:
+    from desk import benchviews
+
+    urlpatterns += [
+        path("bench/bare/", benchviews.bare, name="bench_bare"),
+        path("bench/session/", benchviews.session, name="bench_session"),
+    ]
 
 admin.site.site_header = "Desk Pilkada"
 admin.site.site_title = "Desk Pilkada"

@@ -141,10 +141,11 @@ def test_desk_decisions_page_query_count(
 ):
     time_machine.move_to(wita(2024, 11, 12, 8), tick=False)
     client.force_login(kaltim_desk)
-    # savepoint (ATOMIC_REQUESTS), session, user, role assignments (scope),
-    # the desk, its calendar feed, the open decisions with their meetings,
-    # desks and agencies in one join, release: however many decisions.
-    with django_assert_num_queries(8):
+    # savepoint (ATOMIC_REQUESTS), user (the session is read from the Redis
+    # cache), role assignments (scope), the desk, its calendar feed, the open
+    # decisions with their meetings, desks and agencies in one join, release:
+    # however many decisions.
+    with django_assert_num_queries(7):
         response = client.get("/meetings/desk/64/decisions/")
     page = response.content.decode()
     assert "terlambat" in page and "KPU melapor kekurangan surat suara" in page
