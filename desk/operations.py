@@ -6,11 +6,14 @@ from its AppConfig.ready() (meetings registers its failed reminder
 deliveries), and desk adds the Celery tasks that failed for good.
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from desk.models import FailedTask, Role
@@ -54,6 +57,15 @@ def register_failure_source(source: FailureSource) -> None:
 
 def failure_sources() -> list[FailureSource]:
     return list(_sources.values())
+
+
+def failed_task_counts() -> dict:
+    """For /healthz?detail=1: tasks that failed for good, in all and in the
+    last day (one query)."""
+    day_ago = timezone.now() - datetime.timedelta(days=1)
+    return FailedTask.objects.aggregate(
+        failed=Count("pk"), failed_last_day=Count("pk", filter=Q(failed_at__gte=day_ago))
+    )
 
 
 def failed_tasks_section(scope: Scope) -> FailureSection | None:

@@ -234,3 +234,25 @@ def test_beat_check_tests_this_containers_beat(traces):
 def test_web_check_fails_when_nothing_answers():
     with pytest.raises(CommandError, match="did not answer"):
         call_command("healthcheck", "web", "--url", "http://127.0.0.1:1/healthz?probe=web")
+
+
+@pytest.mark.django_db
+def test_detail_counts_tasks_that_failed_for_good(client, traces):
+    from desk.models import FailedTask
+
+    health.heartbeat_record(health.BEATS_KEY, "b")
+    health.heartbeat_record(health.WORKERS_KEY, "celery@w1")
+    assert client.get("/healthz?detail=1").json()["detail"]["tasks"] == {
+        "failed": 0,
+        "failed_last_day": 0,
+    }
+    FailedTask.objects.create(task_name="x", task_id="1", error="boom")
+    FailedTask.objects.create(
+        task_name="y",
+        task_id="2",
+        error="old",
+        failed_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    body = client.get("/healthz?detail=1").json()
+    assert body["detail"]["tasks"] == {"failed": 2, "failed_last_day": 1}
+    assert body["status"] == "ok"
