@@ -4,14 +4,19 @@ by administrators and changed by nobody."""
 
 from django.contrib import admin
 
-from desk.admin import ScopedAdmin
+from desk.admin import TARGET_RULES, NationalDataAdmin, ScopedAdmin, everything
 from desk.models import Role
 from desk.scope import scope_for
+from neutrality.access import reports_for
 from neutrality.models import AuditEntry, Category, ReferralTarget, Report, ReportEvent
+
+TARGET_RULES[Report] = lambda request: reports_for(request.user).order_by("-received_at")
+TARGET_RULES[Category] = everything(Category)
+TARGET_RULES[ReferralTarget] = everything(ReferralTarget)
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(NationalDataAdmin):
     list_display = ["order", "name", "code", "is_active"]
     list_display_links = ["name"]
     list_filter = ["is_active"]
@@ -19,7 +24,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReferralTarget)
-class ReferralTargetAdmin(admin.ModelAdmin):
+class ReferralTargetAdmin(NationalDataAdmin):
     list_display = ["name", "agency", "valid_from", "valid_until"]
 
 
