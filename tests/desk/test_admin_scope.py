@@ -460,3 +460,37 @@ def test_within_the_province_a_kabupaten_meeting_reaches_only_its_own_tree(
     meeting.refresh_from_db()
     assert meeting.chair == sulbar[Person]
     assert meeting.invitations.get().agency == sulbar[Agency]
+
+
+def test_no_admin_page_of_an_administrator_names_another_province(
+    client, worlds, sulbar_admin, django_user_model
+):
+    """Lists (their filters and search), add and change pages: the Sulbar
+    administrator reads no Kaltim object's name anywhere in the admin."""
+    _sulbar, kaltim = worlds
+    names = {str(obj) for model, obj in kaltim.items() if model not in (Group, Permission)}
+    names.add("Kalimantan Timur")
+    # A superuser reads them on these very pages: the search below finds something.
+    root = django_user_model.objects.create_superuser("root", "root@example.id", "x" * 12)
+    client.force_login(root)
+    meetings = client.get(reverse("admin:meetings_meeting_changelist")).content.decode()
+    assert str(kaltim[Meeting]) in meetings
+    client.force_login(sulbar_admin)
+    request = _request(sulbar_admin)
+    pages = [reverse("admin:index")]
+    for model, model_admin in _registered():
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        pages += [reverse(f"{info}_changelist"), reverse(f"{info}_changelist") + "?q=kaltim"]
+        if model_admin.has_add_permission(request):
+            pages.append(reverse(f"{info}_add"))
+        obj = model_admin.get_queryset(request).order_by("pk").first()
+        if obj is not None:
+            pages.append(reverse(f"{info}_change", args=[obj.pk]))
+    for url in pages:
+        response = client.get(url)
+        if response.status_code != 200:
+            assert response.status_code == 403, url
+            continue
+        html = response.content.decode()
+        for name in names:
+            assert name not in html, (url, name)
