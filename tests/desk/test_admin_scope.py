@@ -20,7 +20,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from desk.admin import TARGET_RULES, RelationScopeMixin
+from desk.admin import TARGET_RULES, RelationScopeMixin, users_in_scope
 from desk.models import Agency, Person, Region, Role, RoleAssignment
 from logistics import services as logistics_services
 from logistics.models import Problem
@@ -494,3 +494,19 @@ def test_no_admin_page_of_an_administrator_names_another_province(
         html = response.content.decode()
         for name in names:
             assert name not in html, (url, name)
+
+
+def test_an_administrator_reaches_the_accounts_whose_every_role_is_in_scope(
+    make_user, sulbar_admin, django_user_model
+):
+    inside = make_user(Role.DESK_STAFF, "76.02", username="mamuju.desk")
+    newcomer = make_user(username="belum.berperan")
+    kaltim = make_user(Role.DESK_STAFF, "64", username="kaltim.desk")
+    both = make_user(Role.VIEWER, "76", username="dua.provinsi")
+    RoleAssignment.objects.create(user=both, role=Role.VIEWER, region=Region.objects.get(code="64"))
+    nationwide = make_user(Role.VIEWER, None, username="kemendagri")
+    root = django_user_model.objects.create_superuser("root", "root@example.id", "x" * 12)
+    reached = set(users_in_scope(_request(sulbar_admin)))
+    assert {inside, newcomer, sulbar_admin} <= reached
+    assert not {kaltim, both, nationwide, root} & reached
+    assert {inside, kaltim, both, nationwide, root} <= set(users_in_scope(_request(root)))
