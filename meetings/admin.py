@@ -92,6 +92,13 @@ class MeetingAdmin(ScopedAdmin):
     date_hierarchy = "starts_at"
     relation_rules = MEETING_RULES
 
+    def save_model(self, request, obj, form, change):
+        # As meeting_update: the reminder follows the start time and is looked
+        # at again (without it, adding a meeting here failed on remind_at).
+        obj.remind_at = services.remind_at_for(obj.region, obj.starts_at)
+        obj.reminders_dispatched_at = None
+        super().save_model(request, obj, form, change)
+
     def check_relations(self, request, values, parent=None):
         errors = _check_meeting_fields(values)
         series, region = values.get("series"), values.get("region")

@@ -510,3 +510,40 @@ def test_an_administrator_reaches_the_accounts_whose_every_role_is_in_scope(
     assert {inside, newcomer, sulbar_admin} <= reached
     assert not {kaltim, both, nationwide, root} & reached
     assert {inside, kaltim, both, nationwide, root} <= set(users_in_scope(_request(root)))
+
+
+def test_on_the_add_page_invitees_are_checked_against_the_posted_desk(client, worlds, sulbar_admin):
+    """A new Mamuju (76.02) meeting cannot invite Majene's (76.05) KPU: the
+    inline rows are checked against the meeting as posted."""
+    sulbar, _kaltim = worlds
+    majene = Agency.objects.create(
+        region=Region.objects.get(code="76.05"), kind=Agency.Kind.KPU, name="KPU Majene"
+    )
+    model_admin = admin.site._registry[Meeting]
+    _form, data, _inlines = _admin_forms(model_admin, _request(sulbar_admin), sulbar[Meeting])
+    data = {key: value for key, value in data.items() if key not in ("invitations-0-id",)}
+    data.pop("invitations-0-meeting", None)
+    data.update(
+        {
+            "region": "76.02",
+            "chair": "",
+            "organiser": "",
+            "invitations-INITIAL_FORMS": "0",
+            "invitations-0-agency": str(majene.pk),
+        }
+    )
+    client.force_login(sulbar_admin)
+    before = Meeting.objects.count()
+    response = client.post(reverse("admin:meetings_meeting_add"), data)
+    (formset,) = response.context["inline_admin_formsets"]
+    assert formset.formset.forms[0].errors["agency"] == [
+        "Instansi ini berada di luar jangkauan desk."
+    ]
+    assert Meeting.objects.count() == before
+    # The same row for a Majene meeting is accepted.
+    response = client.post(reverse("admin:meetings_meeting_add"), {**data, "region": "76.05"})
+    assert response.status_code == 302, _errors(response)
+    added = Meeting.objects.get(region_id="76.05")
+    assert added.invitations.get().agency == majene
+    # Saved with its reminder time, as the services save a meeting.
+    assert added.remind_at == meeting_services.remind_at_for(added.region, added.starts_at)
