@@ -547,3 +547,26 @@ def test_on_the_add_page_invitees_are_checked_against_the_posted_desk(client, wo
     assert added.invitations.get().agency == majene
     # Saved with its reminder time, as the services save a meeting.
     assert added.remind_at == meeting_services.remind_at_for(added.region, added.starts_at)
+
+
+def test_every_add_page_saves_or_refuses_and_never_fails(client, worlds, sulbar_admin):
+    """The add page of every admin the administrator may add to, posted a
+    copy of an object in reach (its inline rows as new rows)."""
+    client.force_login(sulbar_admin)
+    request = _request(sulbar_admin)
+    tried = []
+    for model, model_admin in _registered():
+        obj = model_admin.get_queryset(request).order_by("pk").first()
+        if obj is None or not model_admin.has_add_permission(request):
+            continue
+        _form, data, inlines = _admin_forms(model_admin, request, obj)
+        for _inline, formset in inlines:
+            data[f"{formset.prefix}-INITIAL_FORMS"] = "0"
+            for row in formset.forms:
+                data.pop(row.add_prefix(row._meta.model._meta.pk.name), None)
+                data.pop(row.add_prefix(formset.fk.name), None)
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+        response = client.post(url, data)
+        assert response.status_code in (200, 302), model._meta.label
+        tried.append(model._meta.label)
+    assert "meetings.Meeting" in tried
