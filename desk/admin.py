@@ -1,6 +1,28 @@
-"""Admin pages, filtered through the same scope as every other view."""
+"""Admin pages, filtered through the same scope as every other view.
 
+Every relation an admin form can set (select, raw id, autocomplete, inline)
+offers and accepts only what the administrator may reach: its queryset is a
+*reach rule*, a function of the request. Each admin may name a rule per field
+(``relation_rules``); otherwise the rule of the target model applies
+(``TARGET_RULES``: desk's models here, each app adds its own in its admin
+module, since desk never imports an app). A relation with neither refuses to
+build its form. Rules that depend on the object being edited (a chair within
+the meeting's reach) are the services' own checks, run by ``check_relations``.
+"""
+
+from collections.abc import Callable
+
+from django.apps import apps
 from django.contrib import admin
+from django.contrib.admin import widgets
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from desk.models import (
     Agency,
@@ -15,9 +37,243 @@ from desk.models import (
 )
 from desk.scope import scope_for
 
+User = get_user_model()
 
-class ScopedAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose list, detail and choices stop at the user's regions.
+Rule = Callable[[HttpRequest], QuerySet]
+
+# The objects of each model a relation may point to, when the admin names no
+# rule for that field.
+TARGET_RULES: dict[type[Model], Rule] = {}
+
+
+def target_rule(model: type[Model]):
+    """Declare the reach rule of a target model (a decorator)."""
+
+    def register(rule: Rule) -> Rule:
+        TARGET_RULES[model] = rule
+        return rule
+
+    return register
+
+
+def everything(model: type[Model]) -> Rule:
+    """National reference data: the same for everyone, so nothing is out of reach."""
+
+    def rule(request):
+        return model._default_manager.all()
+
+    rule.national = True
+    return rule
+
+
+def superusers_only(model: type[Model]) -> Rule:
+    """What only a superuser hands out (Django permissions and groups apply nationwide)."""
+
+    def rule(request):
+        manager = model._default_manager
+        return manager.all() if request.user.is_superuser else manager.none()
+
+    return rule
+
+
+@target_rule(Region)
+def regions_in_scope(request) -> QuerySet:
+    return scope_for(request.user).filter(Region.objects.all(), "code")
+
+
+@target_rule(Agency)
+def agencies_in_scope(request) -> QuerySet:
+    return scope_for(request.user).filter(Agency.objects.all())
+
+
+@target_rule(Person)
+def people_in_scope(request) -> QuerySet:
+    return scope_for(request.user).filter(Person.objects.all(), "agency__region")
+
+
+@target_rule(User)
+def users_in_scope(request) -> QuerySet:
+    """Accounts whose every role lies in the administrator's scope (a new
+    account, without any role yet, included): changing one acts on no other
+    region. Superusers belong to no region."""
+    scope = scope_for(request.user)
+    if request.user.is_superuser:
+        return User.objects.all()
+    users = User.objects.filter(is_superuser=False)
+    if scope.nationwide:
+        return users
+    elsewhere = RoleAssignment.objects.exclude(scope.q("region")).values("user_id")
+    return users.exclude(pk__in=elsewhere)
+
+
+TARGET_RULES[ElectionRound] = everything(ElectionRound)
+TARGET_RULES[Group] = superusers_only(Group)
+TARGET_RULES[Permission] = superusers_only(Permission)
+
+
+def relation_queryset(request, db_field, rules: dict[str, Rule], *, owner: str) -> QuerySet:
+    """The objects ``db_field`` may point to for this request (a superuser's
+    scope is the country)."""
+    rule = rules.get(db_field.name) or TARGET_RULES.get(db_field.related_model)
+    if rule is None:
+        raise ImproperlyConfigured(
+            f"{owner}.{db_field.name}: no reach rule for {db_field.related_model._meta.label}"
+            " (declare it in relation_rules or TARGET_RULES)"
+        )
+    return rule(request)
+
+
+class ScopedRawIdWidget(widgets.ForeignKeyRawIdWidget):
+    """A raw-id input whose label names only an object of the field's
+    choices: Django's looks any id up, which named people and meetings of
+    every province."""
+
+    def __init__(self, rel, admin_site, queryset, **kwargs):
+        super().__init__(rel, admin_site, **kwargs)
+        self.queryset = queryset
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field().name
+        try:
+            if not self.queryset.filter(**{key: value}).exists():
+                return "", ""
+        except (ValueError, TypeError, ValidationError):
+            return "", ""
+        return super().label_and_url_for_value(value)
+
+
+class RelationScopeMixin:
+    """Reach rules on every relation of a ModelAdmin's or an inline's form."""
+
+    # field name → rule, for a field whose reach is not its model's.
+    relation_rules: dict[str, Rule] = {}
+
+    def relation_queryset(self, request, db_field) -> QuerySet:
+        owner = type(self).__name__
+        return relation_queryset(request, db_field, self.relation_rules, owner=owner)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if self._is_parent_link(db_field):
+            # An inline's link to its parent is set from the parent, never posted.
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        queryset = self.relation_queryset(request, db_field)
+        kwargs["queryset"] = queryset
+        if db_field.name in self.raw_id_fields and "widget" not in kwargs:
+            kwargs["widget"] = ScopedRawIdWidget(
+                db_field.remote_field, self.admin_site, queryset, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _is_parent_link(self, db_field) -> bool:
+        parent = getattr(self, "parent_model", None)
+        return db_field.related_model is parent and getattr(self, "fk_name", None) in (
+            None,
+            db_field.name,
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs["queryset"] = self.relation_queryset(request, db_field)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def check_relations(self, request, values: dict, parent=None) -> dict:
+        """Errors (field → message) for relations the services' rules refuse
+        together (a chair outside the meeting's reach): ``values`` holds the
+        form's cleaned data over the instance's current values; ``parent``
+        is an inline's parent object. None by default."""
+        return {}
+
+    def get_search_results(self, request, queryset, search_term):
+        # An autocomplete asks this admin for its own objects on behalf of
+        # another admin's field: the answer stops at that field's rule.
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "autocomplete":
+            reach = _autocomplete_reach(request, self.admin_site)
+            queryset = queryset.none() if reach is None else queryset.filter(pk__in=reach)
+        return queryset, may_have_duplicates
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return _checked_form(form, self, request)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return _checked_formset(formset, self, request)
+
+
+def _current(form) -> dict:
+    """The form's cleaned values over the instance's own (for the fields it
+    does not show)."""
+    values = {
+        f.name: getattr(form.instance, f.name, None)
+        for f in form.instance._meta.concrete_fields
+        if f.is_relation and getattr(form.instance, f.attname) is not None
+    }
+    values.update(form.cleaned_data)
+    return values
+
+
+def _add_errors(form, errors: dict) -> None:
+    for name, message in errors.items():
+        form.add_error(name if name in form.fields else None, message)
+
+
+def _checked_form(form_class, model_admin, request):
+    class Checked(form_class):
+        def clean(self):
+            cleaned = super().clean()
+            if not self.errors:
+                _add_errors(self, model_admin.check_relations(request, _current(self)))
+            return cleaned
+
+    Checked.__name__ = form_class.__name__
+    return Checked
+
+
+def _checked_formset(formset_class, inline, request):
+    """An inline's rows checked against their parent as the parent form
+    left it (its posted region, on the add page too)."""
+
+    class Checked(formset_class):
+        def clean(self):
+            super().clean()
+            for form in self.forms:
+                if not form.has_changed() or self._should_delete_form(form) or form.errors:
+                    continue
+                errors = inline.check_relations(request, _current(form), self.instance)
+                _add_errors(form, errors)
+
+    Checked.__name__ = formset_class.__name__
+    return Checked
+
+
+def _autocomplete_reach(request, site) -> QuerySet | None:
+    """The rule of the field an autocomplete request serves (its admin's or
+    inline's rules, else its target model's)."""
+    try:
+        model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+        db_field = model._meta.get_field(request.GET["field_name"])
+    except (KeyError, LookupError, FieldDoesNotExist):
+        return None
+    rules = {}
+    for registered in site._registry.values():
+        candidates = [registered, *getattr(registered, "inlines", ())]
+        for candidate in candidates:
+            if getattr(candidate, "model", None) is model:
+                rules = getattr(candidate, "relation_rules", {})
+    return relation_queryset(request, db_field, rules, owner=model._meta.label)
+
+
+class DeskAdmin(RelationScopeMixin, admin.ModelAdmin):
+    """The base of every admin of the project: reach rules on its relations."""
+
+
+class DeskInline(RelationScopeMixin, admin.TabularInline):
+    """The base of every inline of the project."""
+
+
+class ScopedAdmin(DeskAdmin):
+    """A ModelAdmin whose list and detail stop at the user's regions.
 
     ``scope_field`` names the Region relation (``region``, ``agency__region``).
     Outside the scope, a change page answers "not found" like any other view.
@@ -28,15 +284,20 @@ class ScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return scope_for(request.user).filter(super().get_queryset(request), self.scope_field)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # Choices stop at the scope too, or a POST could attach an object to a
-        # region (or an agency of a region) the user cannot see.
-        scope = scope_for(request.user)
-        if db_field.related_model is Region:
-            kwargs["queryset"] = scope.filter(Region.objects.all(), "code")
-        elif db_field.related_model is Agency:
-            kwargs["queryset"] = scope.filter(Agency.objects.all())
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+class NationalDataAdmin(DeskAdmin):
+    """Data that holds for the whole country: read by whoever holds the
+    permission, written by superusers only (a provincial administrator would
+    change every province's)."""
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(Region)
@@ -90,13 +351,13 @@ class RoleAssignmentAdmin(ScopedAdmin):
         return form
 
 
-class StageInline(admin.TabularInline):
+class StageInline(DeskInline):
     model = Stage
     extra = 0
 
 
 @admin.register(ElectionRound)
-class ElectionRoundAdmin(admin.ModelAdmin):
+class ElectionRoundAdmin(NationalDataAdmin):
     """National data: every user may read it, superusers edit it."""
 
     list_display = ["name", "voting_day", "is_simulation"]
@@ -136,3 +397,61 @@ class FailedTaskAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Accounts, groups and API tokens ------------------------------------------
+# Django's and DRF's own admins, under the same rules.
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(User)
+class DeskUserAdmin(RelationScopeMixin, UserAdmin):
+    """Accounts an administrator may reach (``users_in_scope``): changing
+    the password of another province's officer would be acting as them.
+    Groups, permissions and superuser status apply nationwide: superusers only."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=users_in_scope(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields
+
+
+@admin.register(Group)
+class DeskGroupAdmin(RelationScopeMixin, GroupAdmin):
+    """A group's permissions hold nationwide: superusers only."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(TokenProxy)
+class DeskTokenAdmin(RelationScopeMixin, TokenAdmin):
+    """An API token is its user's password: only superusers see or issue one."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

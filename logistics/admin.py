@@ -3,13 +3,19 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from desk.admin import ScopedAdmin
+from desk.admin import TARGET_RULES, DeskAdmin, NationalDataAdmin, ScopedAdmin, everything
 from logistics import services
 from logistics.models import DeliveryEvent, ImportJob, Item, Problem, VillageEvent
+from logistics.selectors import view_scope
+
+TARGET_RULES[Item] = everything(Item)
+TARGET_RULES[Problem] = lambda request: view_scope(request.user).filter(
+    Problem.objects.select_related("region").order_by("-created_at")
+)
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(NationalDataAdmin):
     """National data: the rule of each item. Saving recomputes every desa's
     required quantity (rollups included)."""
 
@@ -24,11 +30,6 @@ class ItemAdmin(admin.ModelAdmin):
         "is_active",
     ]
     list_filter = ["is_active"]
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    has_add_permission = has_delete_permission = has_change_permission
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -75,7 +76,7 @@ class VillageEventAdmin(HistoryAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(DeskAdmin):
     list_display = ["filename", "created_by", "status", "total_rows", "changed_rows"]
     # The stored errors are codes: shown in words, in the reader's language.
     exclude = ["errors"]

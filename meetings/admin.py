@@ -1,22 +1,84 @@
 """Admin: scoped like every page; delivery rows show SMTP failures and can
-be sent again."""
+be sent again. Every relation reaches what the services let a desk reach
+(``meetings.selectors``, ``meetings.links``), and is refused by the services'
+own checks (see desk/admin.py)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from desk.admin import ScopedAdmin
-from logistics.models import Problem
-from logistics.selectors import view_scope as logistics_scope
-from meetings import services
+from desk.admin import TARGET_RULES, DeskInline, ScopedAdmin
+from desk.models import Agency, Person
+from desk.scope import scope_for
+from meetings import links, services
 from meetings.models import Decision, DecisionEvent, Invitation, Meeting, ReminderDelivery, Series
-from neutrality.access import reports_for
+from meetings.selectors import WRITE_ROLES, desk_regions_for, in_reach, reach_q
 
 
-class InvitationInline(admin.TabularInline):
+def _write_scope(request):
+    return scope_for(request.user, WRITE_ROLES)
+
+
+TARGET_RULES[Meeting] = lambda request: _write_scope(request).filter(Meeting.objects.all())
+TARGET_RULES[Series] = lambda request: _write_scope(request).filter(Series.objects.all())
+
+
+def _within_reach(request, queryset, field: str):
+    """What a meeting of any of the administrator's desks may invite, chair
+    or charge: ``reach_q`` of each desk (above, below and national)."""
+    scope = _write_scope(request)
+    if scope.nationwide:
+        return queryset
+    q = Q(pk__in=[])
+    for code in scope.codes:
+        q |= reach_q(code, field)
+    return queryset.filter(q)
+
+
+def agencies_within_reach(request):
+    return _within_reach(request, Agency.objects.all(), "region")
+
+
+def people_within_reach(request):
+    return _within_reach(request, Person.objects.all(), "agency__region")
+
+
+MEETING_RULES = {
+    "region": lambda request: desk_regions_for(request.user),
+    "chair": people_within_reach,
+    "organiser": agencies_within_reach,
+}
+
+
+def _check_meeting_fields(values: dict) -> dict:
+    """The services' checks of a meeting's or series' chair and organiser."""
+    errors: dict = {}
+    region = values.get("region")
+    if region is not None:
+        services._check_people(region, values.get("chair"), values.get("organiser"), errors)
+    return errors
+
+
+class InvitationInline(DeskInline):
     model = Invitation
     extra = 0
     raw_id_fields = ["agency", "person"]
+    relation_rules = {"agency": agencies_within_reach, "person": people_within_reach}
+
+    def check_relations(self, request, values, parent=None):
+        """``invitations_add``'s rule: within the meeting's reach, a person
+        through their own agency."""
+        errors = {}
+        code = parent.region_id if parent is not None else None
+        agency, person = values.get("agency"), values.get("person")
+        if code and agency is not None and not in_reach(code, agency.region_id):
+            errors["agency"] = _("Instansi ini berada di luar jangkauan desk.")
+        if code and person is not None and not in_reach(code, person.agency.region_id):
+            errors["person"] = _("Orang ini berada di luar jangkauan desk.")
+        if person is not None and agency is not None and person.agency_id != agency.pk:
+            errors["person"] = _("Orang yang diundang harus dari instansi yang dipilih.")
+        return errors
 
 
 @admin.register(Meeting)
@@ -28,15 +90,35 @@ class MeetingAdmin(ScopedAdmin):
     readonly_fields = ["remind_at", "reminders_dispatched_at"]
     inlines = [InvitationInline]
     date_hierarchy = "starts_at"
+    relation_rules = MEETING_RULES
+
+    def save_model(self, request, obj, form, change):
+        # As meeting_update: the reminder follows the start time and is looked
+        # at again (without it, adding a meeting here failed on remind_at).
+        obj.remind_at = services.remind_at_for(obj.region, obj.starts_at)
+        obj.reminders_dispatched_at = None
+        super().save_model(request, obj, form, change)
+
+    def check_relations(self, request, values, parent=None):
+        errors = _check_meeting_fields(values)
+        series, region = values.get("series"), values.get("region")
+        # A series' occurrences are its desk's meetings (series_create).
+        if series is not None and region is not None and series.region_id != region.code:
+            errors["series"] = _("Seri rapat ini milik desk lain.")
+        return errors
 
 
 @admin.register(Series)
 class SeriesAdmin(ScopedAdmin):
     list_display = ["title", "region", "weekday", "start_time", "starts_on", "until"]
     raw_id_fields = ["region", "chair", "organiser", "created_by"]
+    relation_rules = MEETING_RULES
+
+    def check_relations(self, request, values, parent=None):
+        return _check_meeting_fields(values)
 
 
-class DecisionEventInline(admin.TabularInline):
+class DecisionEventInline(DeskInline):
     model = DecisionEvent
     extra = 0
     can_delete = False
@@ -53,17 +135,34 @@ class DecisionAdmin(ScopedAdmin):
     search_fields = ["text"]
     raw_id_fields = ["meeting", "region", "responsible_agency", "responsible_person", "area"]
     inlines = [DecisionEventInline]
+    # Reports are offered by register number or #id (never the tracking
+    # code), newest first: the reports this administrator may read.
+    relation_rules = {
+        "region": lambda request: desk_regions_for(request.user),
+        "responsible_agency": agencies_within_reach,
+        "responsible_person": people_within_reach,
+    }
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "report":
-            # Only the reports this administrator may read, each named by
-            # register number or #id (never the tracking code).
-            kwargs["queryset"] = reports_for(request.user).order_by("-received_at")
-        if db_field.name == "problem":
-            kwargs["queryset"] = logistics_scope(request.user).filter(
-                Problem.objects.select_related("region").order_by("-created_at")
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def check_relations(self, request, values, parent=None):
+        """``decision_record``'s checks: the links (``meetings.links``), the
+        responsible agency and person, and the desk being the meeting's."""
+        meeting = values.get("meeting")
+        if meeting is None:
+            return {}
+        errors = links.check(
+            request.user,
+            meeting.region_id,
+            report=values.get("report"),
+            problem=values.get("problem"),
+            area=values.get("area"),
+        )
+        services._check_responsible(
+            meeting, values.get("responsible_agency"), values.get("responsible_person"), errors
+        )
+        region = values.get("region")
+        if region is not None and region.code != meeting.region_id:
+            errors["region"] = _("Desk keputusan harus desk rapatnya.")
+        return errors
 
 
 @admin.register(ReminderDelivery)

@@ -3,15 +3,36 @@ read-only here (without the reporter); events and the audit trail can be read
 by administrators and changed by nobody."""
 
 from django.contrib import admin
+from django.db.models.constants import LOOKUP_SEP
 
-from desk.admin import ScopedAdmin
+from desk.admin import TARGET_RULES, NationalDataAdmin, ScopedAdmin, everything
 from desk.models import Role
 from desk.scope import scope_for
+from neutrality.access import reports_for
 from neutrality.models import AuditEntry, Category, ReferralTarget, Report, ReportEvent
+
+# Everything that identifies the reporter (who, how to reach them, their
+# standing, the witnesses they named) and the tracking code, which withdraws
+# the report: only the owning office's officers see them, on request and
+# audited (neutrality.access), so the admin shows none of them, to anyone.
+REPORTER_FIELDS = (
+    "tracking_code",
+    "reporter_kind",
+    "reporter_name",
+    "reporter_nik",
+    "reporter_address",
+    "reporter_phone",
+    "reporter_email",
+    "witnesses",
+)
+
+TARGET_RULES[Report] = lambda request: reports_for(request.user).order_by("-received_at")
+TARGET_RULES[Category] = everything(Category)
+TARGET_RULES[ReferralTarget] = everything(ReferralTarget)
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(NationalDataAdmin):
     list_display = ["order", "name", "code", "is_active"]
     list_display_links = ["name"]
     list_filter = ["is_active"]
@@ -19,7 +40,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReferralTarget)
-class ReferralTargetAdmin(admin.ModelAdmin):
+class ReferralTargetAdmin(NationalDataAdmin):
     list_display = ["name", "agency", "valid_from", "valid_until"]
 
 
@@ -40,16 +61,14 @@ class ReportAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "status", "office", "received_at"]
     list_filter = ["status", "category"]
     search_fields = ["register_number", "asn_name"]
-    # The reporter's identity and the tracking code (it withdraws the report)
-    # stay out of the admin: only the owning office's officers see them.
-    exclude = [
-        "tracking_code",
-        "reporter_name",
-        "reporter_nik",
-        "reporter_address",
-        "reporter_phone",
-        "reporter_email",
-    ]
+    exclude = REPORTER_FIELDS
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The changelist filters by any field named in the query string: a
+        # count per ?reporter_nik= would confirm who reported.
+        if lookup.split(LOOKUP_SEP)[0] in REPORTER_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
 
 class HistoryAdmin(ReadOnlyAdmin):
