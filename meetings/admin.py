@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from desk.admin import ScopedAdmin
 from logistics.models import Problem
 from logistics.selectors import view_scope as logistics_scope
-from meetings import services
+from meetings import reminders
 from meetings.models import Decision, DecisionEvent, Invitation, Meeting, ReminderDelivery, Series
 from neutrality.access import reports_for
 
@@ -97,7 +97,7 @@ class ReminderDeliveryAdmin(ScopedAdmin):
         done = 0
         for delivery in queryset:
             try:
-                services.delivery_retry_now(delivery=delivery)
+                reminders.delivery_retry_now(delivery=delivery)
                 done += 1
             except ValidationError as exc:
                 self.message_user(request, f"{delivery}: {exc.messages[0]}", messages.WARNING)
