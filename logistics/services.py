@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from desk.models import Region, Role
+from desk.queue import enqueue
 from desk.scope import Scope, scope_for
 from logistics import rollups
 from logistics.models import (
@@ -1067,7 +1068,14 @@ def import_create(*, user, upload) -> ImportJob:
     from logistics import tasks
 
     if upload.size > INLINE_IMPORT_BYTES:
-        transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
+        # No beat entry picks up a job never queued: it ends failed, and the
+        # page asks for the upload again.
+        enqueue(
+            tasks.run_import,
+            job.pk,
+            notice=_("Layanan antrean sedang tidak tersedia; impor belum dapat dijalankan."),
+            on_failure=lambda: tasks.import_mark_failed(job.pk),
+        )
     else:
         import_run(job_id=job.pk)
         job.refresh_from_db()

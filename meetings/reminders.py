@@ -2,17 +2,35 @@
 them (deliver), and the admin's "retry now". Why each e-mail goes out at most
 once and at least once: docs/meetings.md."""
 
+import contextlib
 import datetime
+import logging
+import signal
+import smtplib
+import threading
+import time
 from dataclasses import dataclass, field
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
 from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from desk.queue import enqueue
 from meetings import conf
 from meetings.models import Invitation, Meeting, ReminderDelivery
+
+log = logging.getLogger(__name__)
+
+MAIL_LATER = _(
+    "Perubahan tersimpan. Layanan pengiriman surel sedang tidak tersedia; pemberitahuan "
+    "akan dikirim otomatis begitu layanan itu kembali."
+)
 
 
 def _recipients(invitations) -> list[tuple[str, str, str]]:
@@ -87,19 +105,35 @@ class DeliveryRun:
     sent: int = 0
     failed: int = 0
     missed: int = 0
-    retry_at: datetime.datetime | None = None
+    uncertain: int = 0
+    # The time of each row's next attempt: one retry is scheduled per time.
+    retry_times: set[datetime.datetime] = field(default_factory=set)
+    # Rows are left for another run (the batch's time was up).
+    more: bool = False
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def retry_at(self) -> datetime.datetime | None:
+        return min(self.retry_times, default=None)
 
 
 def reminders_deliver(*, meeting_id: int, connection=None) -> DeliveryRun:
-    """Send this meeting's pending deliveries, one row at a time.
+    """Send this meeting's pending deliveries, one row at a time, over one
+    SMTP connection.
 
     Each row is locked (SKIP LOCKED: two workers on one meeting share the
-    rows, never a row), sent, and marked in the same transaction. A worker
-    killed before the commit leaves the row pending for the redelivered task;
-    the only window for a duplicate is between the SMTP server's 250 and our
-    COMMIT. An SMTP failure counts an attempt and schedules the row again
-    with a doubling backoff; after the last attempt it is marked failed.
+    rows, never a row), sent, marked and committed before the next one, with
+    Celery's soft time limit held back until that COMMIT. The connection's
+    QUIT comes after the last COMMIT, so a stall or an error there touches no
+    row. The one window left for a duplicate is a worker killed between the
+    SMTP server's 250 and our COMMIT: the row is still pending and is sent
+    again (same Message-ID). A send whose outcome is unknown (the connection
+    broke or timed out once the message was handed over) is marked sent,
+    never retried, with the error kept. A refusal counts an attempt and
+    schedules the row again with a doubling backoff; after the last attempt
+    it is marked failed. The batch stops taking rows after
+    MEETINGS_REMINDER_BATCH_SECONDS (run.more), so a worker's warm shutdown
+    finishes it within the deploy's grace period.
     """
     from django.core.mail import get_connection
 
@@ -115,12 +149,16 @@ def reminders_deliver(*, meeting_id: int, connection=None) -> DeliveryRun:
     if meeting is None:
         return run
     builder = MessageBuilder(meeting)
-    connection = connection or get_connection()
+    mailer = Mailer(connection or get_connection())
     started = timezone.now()
+    stop_at = time.monotonic() + conf.batch_seconds()
     relaxed = _relax_commit_durability()
     try:
         while True:
-            with transaction.atomic():
+            if time.monotonic() >= stop_at:
+                run.more = True
+                break
+            with soft_time_limit_deferred(), transaction.atomic():
                 delivery = (
                     ReminderDelivery.objects.select_for_update(skip_locked=True)
                     .filter(meeting_id=meeting_id, state=State.PENDING)
@@ -138,10 +176,19 @@ def reminders_deliver(*, meeting_id: int, connection=None) -> DeliveryRun:
                     delivery.state = State.VOID
                 else:
                     try:
-                        builder.build(delivery, connection=connection).send()
-                    except Exception as exc:  # SMTP, DNS, refused recipient…
-                        connection.close()
-                        _record_failure(delivery, exc, now, run)
+                        mailer.send(builder.build(delivery))
+                    except SoftTimeLimitExceeded:
+                        raise  # not an SMTP failure: the row stays pending for the next run
+                    except MaybeHandedOver as exc:  # the server may hold it: never send it again
+                        cause = exc.__cause__
+                        delivery.state = State.SENT
+                        delivery.sent_at = now
+                        delivery.attempts += 1
+                        delivery.last_error = f"uncertain: {type(cause).__name__}: {cause}"[:2000]
+                        run.uncertain += 1
+                        run.sent += 1
+                    except Exception as exc:  # refused, or failed before the content was sent
+                        _record_failure(delivery, exc.__cause__ or exc, now, run)
                     else:
                         delivery.state = State.SENT
                         delivery.sent_at = now
@@ -151,10 +198,121 @@ def reminders_deliver(*, meeting_id: int, connection=None) -> DeliveryRun:
                     update_fields=["state", "sent_at", "attempts", "next_attempt_at", "last_error"]
                 )
     finally:
-        connection.close()
+        # After the last COMMIT: a QUIT that stalls or fails changes no row.
+        mailer.close()
         if relaxed:
             _restore_commit_durability()
     return run
+
+
+class NotHandedOver(Exception):
+    """The server refused the message, or the connection failed before the
+    message's content was sent: it may be retried."""
+
+
+class MaybeHandedOver(Exception):
+    """The connection failed or timed out after the message's content was
+    sent: the server may have accepted it."""
+
+
+class Mailer:
+    """One SMTP connection for a delivery run: opened at the first message,
+    reused for every other one, closed (QUIT) once at the end.
+
+    Over SMTP each message is sent step by step (MAIL, RCPT, DATA) so that a
+    failure is known to have happened before the content was handed over
+    (NotHandedOver: safe to retry) or after (MaybeHandedOver: the server may
+    have accepted it). Other backends (console, locmem, a test's) cannot
+    half-send: any error they raise is NotHandedOver.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def send(self, message) -> None:
+        if not isinstance(self.backend, SMTPBackend):
+            try:
+                self.backend.send_messages([message])
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as exc:
+                raise NotHandedOver(str(exc)) from exc
+            return
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        sender = sanitize_address(message.from_email, encoding)
+        recipients = [sanitize_address(addr, encoding) for addr in message.recipients()]
+        content = message.message().as_bytes(linesep="\r\n")
+        try:
+            if self.backend.connection is None:
+                self.backend.open()
+            smtp = self.backend.connection
+            smtp.ehlo_or_helo_if_needed()
+            code, reply = smtp.mail(sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            for recipient in recipients:
+                code, reply = smtp.rcpt(recipient)
+                if code not in (250, 251):
+                    raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+        except SoftTimeLimitExceeded:
+            self._drop()
+            raise
+        except Exception as exc:
+            self._reset()
+            raise NotHandedOver(str(exc)) from exc
+        try:
+            code, reply = smtp.data(content)
+        except smtplib.SMTPDataError as exc:  # DATA itself refused: nothing sent
+            self._reset()
+            raise NotHandedOver(str(exc)) from exc
+        except Exception as exc:
+            self._drop()  # its state is unknown; the next message opens a new one
+            raise MaybeHandedOver(str(exc)) from exc
+        if code != 250:  # the server answered, and said no
+            self._reset()
+            raise NotHandedOver(str(smtplib.SMTPDataError(code, reply)))
+
+    def _reset(self) -> None:
+        """Ready the connection for the next message, or drop it (the next
+        message opens a new one)."""
+        smtp = self.backend.connection if isinstance(self.backend, SMTPBackend) else None
+        if smtp is None:
+            return
+        try:
+            smtp.rset()
+        except Exception:
+            self._drop()
+
+    def _drop(self) -> None:
+        """Close the socket without a QUIT (a broken connection may not answer)."""
+        smtp, self.backend.connection = self.backend.connection, None
+        with contextlib.suppress(Exception):
+            smtp.close()
+
+    def close(self) -> None:
+        try:
+            self.backend.close()
+        except Exception as exc:  # a QUIT that failed or timed out: every row is committed
+            log.warning("closing the SMTP connection failed: %s: %s", type(exc).__name__, exc)
+            if isinstance(self.backend, SMTPBackend):
+                self.backend.connection = None
+
+
+@contextlib.contextmanager
+def soft_time_limit_deferred():
+    """Hold back Celery's soft time limit (a signal in the pool process) for
+    one row: it fires right after the row's COMMIT, never between the
+    server's 250 and the COMMIT. The SMTP socket timeout (EMAIL_TIMEOUT) and
+    the hard time limit still bound a stalled server."""
+    signum = getattr(signal, "SIGUSR1", None)
+    if signum is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
 
 
 def _relax_commit_durability() -> bool:
@@ -187,8 +345,7 @@ def _record_failure(delivery: ReminderDelivery, exc: Exception, now, run: Delive
         return
     delay = conf.retry_backoff() * 2 ** (delivery.attempts - 1)
     delivery.next_attempt_at = now + datetime.timedelta(seconds=delay)
-    if run.retry_at is None or delivery.next_attempt_at < run.retry_at:
-        run.retry_at = delivery.next_attempt_at
+    run.retry_times.add(delivery.next_attempt_at)
 
 
 def delivery_retry_now(*, delivery: ReminderDelivery) -> None:
@@ -202,7 +359,8 @@ def delivery_retry_now(*, delivery: ReminderDelivery) -> None:
 
 
 def delivery_queue(*, meeting_id: int) -> None:
-    """Send the meeting's pending rows once the current transaction commits."""
+    """Send the meeting's pending rows once the current transaction commits;
+    with the broker down, the next beat tick sends them (the page says so)."""
     from meetings.tasks import deliver_reminders
 
-    transaction.on_commit(lambda: deliver_reminders.delay(meeting_id))
+    enqueue(deliver_reminders, meeting_id, notice=MAIL_LATER)
