@@ -125,9 +125,11 @@ def reminders_deliver(*, meeting_id: int, connection=None) -> DeliveryRun:
     rows, never a row), sent, marked and committed before the next one, with
     Celery's soft time limit held back until that COMMIT. The connection's
     QUIT comes after the last COMMIT, so a stall or an error there touches no
-    row. The one window left for a duplicate is a worker killed between the
-    SMTP server's 250 and our COMMIT: the row is still pending and is sent
-    again (same Message-ID). A send whose outcome is unknown (the connection
+    row. The one window left for a duplicate is a worker killed once the
+    message's content has reached the server (which then accepts it: 250)
+    and before our COMMIT: the row is still pending and is sent again (same
+    Message-ID). The server's own time to accept is inside the window; no
+    SMTP client can close it (RFC 1047). A send whose outcome is unknown (the connection
     broke or timed out once the message was handed over) is marked sent,
     never retried, with the error kept. A refusal counts an attempt and
     schedules the row again with a doubling backoff; after the last attempt
