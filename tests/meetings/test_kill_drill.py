@@ -192,3 +192,39 @@ def test_a_server_stalling_on_quit_past_the_soft_time_limit_sends_each_once(live
     assert handler.received == Counter({p.email: 1 for p in people}), log[-3000:]
     assert handler.sessions == 1 and handler.quits == 1  # one connection for the run
     assert "closing the SMTP connection failed: SoftTimeLimitExceeded" in log
+
+
+def test_a_worker_told_to_stop_finishes_its_batch_and_the_next_one_sends_the_rest(
+    live_db, tmp_path
+):
+    """docker stop: SIGTERM is Celery's warm shutdown. The running batch stops
+    taking rows after MEETINGS_REMINDER_BATCH_SECONDS and queues the rest; the
+    worker exits on its own, nothing half-sent; a new worker sends the rest."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    meeting, people = invite(200)
+    handler = RecordingHandler(data_delay=0.05)
+    port = free_port()
+    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+    smtp.start()
+    env = worker_env(port, MEETINGS_REMINDER_BATCH_SECONDS="2")
+    log_path = tmp_path / "worker.log"
+    worker = start_worker(env, log_path, concurrency=1)
+    second = None
+    try:
+        send_due_reminders.delay()
+        wait_for(lambda: handler.total() > 0, 60, "the batch to be under way")
+        os.killpg(worker.pid, signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0  # exited by itself, not killed
+        worker.log.close()
+        sent_by_first = handler.total()
+        assert 0 < sent_by_first < len(people)
+        assert ReminderDelivery.objects.filter(state="sent").count() == sent_by_first
+        second = start_worker(env, log_path, concurrency=1)  # picks up the queued rest
+        wait_for(lambda: all_sent(meeting), 90, "every row sent")
+        time.sleep(1)
+    finally:
+        stop(worker, signal.SIGKILL)
+        if second is not None:
+            stop(second)
+        smtp.stop()
+    assert handler.received == Counter({p.email: 1 for p in people})
