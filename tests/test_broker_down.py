@@ -3,6 +3,7 @@ place the product queues work after a commit goes through desk.queue.enqueue;
 whatever the user saved stays saved, the page says what waits, no 500."""
 
 import datetime
+import importlib
 import re
 import socket
 from pathlib import Path
@@ -133,7 +134,9 @@ def test_beat_and_delivery_tasks_with_the_broker_down_leave_rows_for_the_next_ti
 def test_a_large_import_with_the_broker_down_ends_failed_and_says_so(
     live_db, client, make_user, broker_down, monkeypatch
 ):
-    monkeypatch.setattr(logistics_services, "INLINE_IMPORT_BYTES", 10)
+    # Wherever import_create lives (a module or a package's module), its threshold.
+    home = importlib.import_module(logistics_services.import_create.__module__)
+    monkeypatch.setattr(home, "INLINE_IMPORT_BYTES", 10)
     officer = make_user(Role.LOGISTICS_OFFICER, "64", username="kaltim.logistik")
     client.force_login(officer)
     data = b"kode_desa;barang;tahap;dikirim;diterima;rusak;alasan\n"
