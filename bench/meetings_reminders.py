@@ -23,7 +23,7 @@ def main():
 
     from desk.models import Agency, Person, Region
     from desk.regions import import_regions
-    from meetings import services
+    from meetings import reminders
     from meetings.ical import meeting_ics
     from meetings.models import Decision, Invitation, Meeting
 
@@ -92,10 +92,10 @@ def main():
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count), timed(results, "service"):
-        meeting_ids = services.reminders_dispatch()
+        meeting_ids = reminders.reminders_dispatch()
         dispatch_queries = counted[0]
         for meeting_id in meeting_ids:
-            services.reminders_deliver(meeting_id=meeting_id)
+            reminders.reminders_deliver(meeting_id=meeting_id)
     sent = len(mail.outbox)
     assert sent == emails, sent
     total_queries = counted[0]

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: says on the page when saved work waits for the broker.
+    "desk.queue.QueueFallbackMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into its own response.
     "axes.middleware.AxesMiddleware",
@@ -192,6 +194,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_BYTES", 32 * 1024 * 1024)
 vars().update(env_url("EMAIL_URL", env.email_url, "consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Desk Pilkada <desk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Seconds an SMTP connection waits for the server; unset, Python waits for
+# ever and a stalled server holds a reminder batch until Celery's time limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -19,11 +19,16 @@ def run_import(job_id: int) -> None:
     except Exception:
         # Nothing was applied (the apply step is one transaction); say so on the page.
         log.exception("logistics import %s failed", job_id)
-        with transaction.atomic():
-            ImportJob.objects.filter(
-                pk=job_id, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
-            ).update(
-                status=ImportJob.Status.FAILED,
-                finished_at=timezone.now(),
-                errors=[{"line": 0, **Reason("import_failed").as_dict()}],
-            )
+        import_mark_failed(job_id)
+
+
+def import_mark_failed(job_id: int) -> None:
+    """A job that failed, or was never queued, ends failed: nothing applied."""
+    with transaction.atomic():
+        ImportJob.objects.filter(
+            pk=job_id, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
+        ).update(
+            status=ImportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            errors=[{"line": 0, **Reason("import_failed").as_dict()}],
+        )

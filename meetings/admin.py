@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from desk.admin import TARGET_RULES, DeskInline, ScopedAdmin
 from desk.models import Agency, Person
 from desk.scope import scope_for
-from meetings import links, services
+from meetings import links, reminders, services
 from meetings.models import Decision, DecisionEvent, Invitation, Meeting, ReminderDelivery, Series
 from meetings.selectors import WRITE_ROLES, desk_regions_for, in_reach, reach_q
 
@@ -196,7 +196,7 @@ class ReminderDeliveryAdmin(ScopedAdmin):
         done = 0
         for delivery in queryset:
             try:
-                services.delivery_retry_now(delivery=delivery)
+                reminders.delivery_retry_now(delivery=delivery)
                 done += 1
             except ValidationError as exc:
                 self.message_user(request, f"{delivery}: {exc.messages[0]}", messages.WARNING)

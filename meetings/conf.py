@@ -47,3 +47,10 @@ def retry_backoff() -> int:
 def digest_days_ahead() -> int:
     """The reminder lists open decisions due up to this many days after the meeting."""
     return _int("MEETINGS_DIGEST_DAYS_AHEAD", 7)
+
+
+def batch_seconds() -> int:
+    """A delivery task stops taking rows after this long and queues the rest
+    as a new task: a worker told to stop (a deploy) finishes its current
+    task well within the grace period (docker-compose's stop_grace_period)."""
+    return _int("MEETINGS_REMINDER_BATCH_SECONDS", 20)

@@ -1,34 +1,40 @@
 """Celery tasks: they take ids, reload, and call a service. The beat entry
 for send_due_reminders sits in desk/celery.py with the rest of the schedule."""
 
-import datetime
-
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
-from django.utils import timezone
 
-from meetings import services
+from desk.queue import enqueue
+from meetings import reminders
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_due_reminders() -> list[int]:
     """Beat, every five minutes: create due delivery rows, then one delivery
-    task per meeting with rows to send, queued once the rows are committed."""
+    task per meeting with rows to send, queued once the rows are committed
+    (a broker that refuses them: the next tick finds the same rows)."""
     with transaction.atomic():
-        meeting_ids = services.reminders_dispatch()
+        meeting_ids = reminders.reminders_dispatch()
         for meeting_id in meeting_ids:
-            transaction.on_commit(lambda m=meeting_id: deliver_reminders.delay(m))
+            enqueue(deliver_reminders, meeting_id)
     return meeting_ids
 
 
-@shared_task(
-    bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=8
-)
-def deliver_reminders(self, meeting_id: int) -> dict:
-    """Send one meeting's pending deliveries; when SMTP failed for some,
-    come back after their backoff (the next beat tick would too)."""
-    run = services.reminders_deliver(meeting_id=meeting_id)
-    if run.retry_at is not None:
-        wait = (run.retry_at - timezone.now()) / datetime.timedelta(seconds=1)
-        raise self.retry(countdown=max(1, int(wait) + 1))
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_reminders(meeting_id: int) -> dict:
+    """Send one meeting's pending deliveries. Each row an SMTP server refused
+    comes back at its own next attempt (one task per distinct time); a batch
+    that ran out of time, or hit the soft time limit, continues in a new
+    task at once. Beat finds whatever a lost task leaves behind."""
+    try:
+        run = reminders.reminders_deliver(meeting_id=meeting_id)
+    except SoftTimeLimitExceeded:
+        # Not an SMTP failure: every row not yet committed is still pending.
+        enqueue(deliver_reminders, meeting_id)
+        return {"interrupted": True}
+    for at in sorted(run.retry_times):
+        enqueue(deliver_reminders, meeting_id, eta=at)
+    if run.more:
+        enqueue(deliver_reminders, meeting_id)
     return {"sent": run.sent, "failed": run.failed, "missed": run.missed}

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from desk.models import Role
+from desk.queue import enqueue
 from desk.scope import Scope, scope_for
 from logistics.importing import files, pgcopy
 from logistics.importing.files import FileRejected, check_size
@@ -98,7 +100,14 @@ def import_create(*, user, upload) -> ImportJob:
         with job.file.open("rb") as stored:
             work = max(work, files.unpacked_size(stored))
     if work > INLINE_IMPORT_BYTES:
-        transaction.on_commit(lambda: tasks.run_import.delay(job.pk))
+        # No beat entry picks up a job never queued: it ends failed, and the
+        # page asks for the upload again.
+        enqueue(
+            tasks.run_import,
+            job.pk,
+            notice=_("Layanan antrean sedang tidak tersedia; impor belum dapat dijalankan."),
+            on_failure=lambda: tasks.import_mark_failed(job.pk),
+        )
     else:
         import_run(job_id=job.pk)
         job.refresh_from_db()

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from desk.models import Agency, Region, Role
 from logistics import services as logistics
 from logistics.models import Problem
-from meetings import services
+from meetings import reminders, services
 from meetings.models import Decision
 from neutrality.models import Category, ReferralTarget, Report
 from neutrality.reference import ensure_reference_data
@@ -333,8 +333,8 @@ def test_reminder_digest_names_the_open_problems_decisions_track(
         people=[kaltim_directory["people"]["kpu"]],
     )
     time_machine.move_to(datetime.datetime(2024, 11, 11, 7, tzinfo=WITA), tick=False)
-    services.reminders_dispatch()
-    services.reminders_deliver(meeting_id=nxt.pk)
+    reminders.reminders_dispatch()
+    reminders.reminders_deliver(meeting_id=nxt.pk)
     (message,) = mail.outbox
     village = targets["problem"].region
     assert "Masalah logistik terbuka yang ditindaklanjuti keputusan rapat" in message.body

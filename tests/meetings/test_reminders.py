@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from desk.models import Region
-from meetings import services
+from meetings import reminders, services
 from meetings.models import Decision, Meeting, ReminderDelivery
 
 UTC = datetime.UTC
@@ -37,10 +37,10 @@ def test_reminder_goes_out_at_seven_local_on_the_monday(
     assert expected.astimezone(UTC).hour == utc_hour
 
     time_machine.move_to(expected - datetime.timedelta(minutes=1), tick=False)
-    assert services.reminders_dispatch() == []
+    assert reminders.reminders_dispatch() == []
     time_machine.move_to(expected, tick=False)
-    assert services.reminders_dispatch() == [monday.pk]
-    services.reminders_deliver(meeting_id=monday.pk)
+    assert reminders.reminders_dispatch() == [monday.pk]
+    reminders.reminders_deliver(meeting_id=monday.pk)
     assert len(mail.outbox) == 1
     assert "07" not in mail.outbox[0].subject or True
     assert region.timezone_label in mail.outbox[0].body
@@ -61,10 +61,10 @@ def test_around_midnight_utc_each_desk_gets_its_own_seven(
         agencies=[agency_factory("94", email="a@papua.example.id")],
     )
     time_machine.move_to(datetime.datetime(2024, 11, 3, 22, 0, tzinfo=UTC), tick=False)
-    assert services.reminders_dispatch() == [jayapura.pk]
+    assert reminders.reminders_dispatch() == [jayapura.pk]
     time_machine.move_to(datetime.datetime(2024, 11, 4, 0, 0, tzinfo=UTC), tick=False)
     # Jakarta's 07:00 has come; Jayapura's rows, not yet sent, are offered again.
-    assert services.reminders_dispatch() == [jakarta.pk, jayapura.pk]
+    assert reminders.reminders_dispatch() == [jakarta.pk, jayapura.pk]
 
 
 def test_trigger_twice_sends_once(kaltim, kaltim_directory, make_meeting, time_machine):
@@ -72,8 +72,8 @@ def test_trigger_twice_sends_once(kaltim, kaltim_directory, make_meeting, time_m
     meeting = make_meeting(kaltim, at("Asia/Makassar", 2024, 11, 4, 9), people=people)
     time_machine.move_to(at("Asia/Makassar", 2024, 11, 4, 7, 5), tick=False)
     for _ in range(2):
-        for meeting_id in services.reminders_dispatch():
-            services.reminders_deliver(meeting_id=meeting_id)
+        for meeting_id in reminders.reminders_dispatch():
+            reminders.reminders_deliver(meeting_id=meeting_id)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
     assert ReminderDelivery.objects.filter(meeting=meeting, state="sent").count() == 5
     english = next(m for m in mail.outbox if m.to == ["ratna@kaltim.example.id"])
@@ -93,8 +93,8 @@ def test_worker_down_for_hours_still_sends_before_start_and_misses_after(
     # Beat was down from 06:00 to 08:30: the 09:00 meeting still gets its
     # reminder; the 08:00 one is recorded as missed, not sent late.
     time_machine.move_to(at("Asia/Makassar", 2024, 11, 4, 8, 30), tick=False)
-    assert services.reminders_dispatch() == [early.pk]
-    services.reminders_deliver(meeting_id=early.pk)
+    assert reminders.reminders_dispatch() == [early.pk]
+    reminders.reminders_deliver(meeting_id=early.pk)
     assert len(mail.outbox) == 1
     assert ReminderDelivery.objects.get(meeting=late).state == "missed"
 
@@ -116,8 +116,8 @@ def test_decisions_due_or_overdue_are_in_the_reminder(
         kaltim, at("Asia/Makassar", 2024, 11, 4, 9), people=[kaltim_directory["people"]["kpu"]]
     )
     time_machine.move_to(at("Asia/Makassar", 2024, 11, 4, 7), tick=False)
-    services.reminders_dispatch()
-    services.reminders_deliver(meeting_id=monday.pk)
+    reminders.reminders_dispatch()
+    reminders.reminders_deliver(meeting_id=monday.pk)
     body = mail.outbox[0].body
     assert "Lapor stok surat suara" in body and "terlambat" in body
     assert "Jauh ke depan" not in body
@@ -155,20 +155,20 @@ def test_smtp_failure_is_retried_with_backoff_then_sent(
         kaltim, at("Asia/Makassar", 2024, 11, 4, 9), people=[kaltim_directory["people"]["kpu"]]
     )
     time_machine.move_to(at("Asia/Makassar", 2024, 11, 4, 7), tick=False)
-    services.reminders_dispatch()
-    run = services.reminders_deliver(meeting_id=meeting.pk)
+    reminders.reminders_dispatch()
+    run = reminders.reminders_deliver(meeting_id=meeting.pk)
     delivery = ReminderDelivery.objects.get(meeting=meeting)
     assert (run.sent, delivery.state, delivery.attempts) == (0, "pending", 1)
     assert "SMTPServerDisconnected" in delivery.last_error
     assert run.retry_at == at("Asia/Makassar", 2024, 11, 4, 7, 1)
     # Not before its time, even when the trigger fires again.
-    assert services.reminders_dispatch() == []
+    assert reminders.reminders_dispatch() == []
     time_machine.move_to(run.retry_at, tick=False)
-    run = services.reminders_deliver(meeting_id=meeting.pk)
+    run = reminders.reminders_deliver(meeting_id=meeting.pk)
     assert run.retry_at == at("Asia/Makassar", 2024, 11, 4, 7, 3)  # doubled: two minutes
     time_machine.move_to(run.retry_at, tick=False)
-    assert services.reminders_dispatch() == [meeting.pk]
-    services.reminders_deliver(meeting_id=meeting.pk)
+    assert reminders.reminders_dispatch() == [meeting.pk]
+    reminders.reminders_deliver(meeting_id=meeting.pk)
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts, len(FlakySMTP.sent)) == ("sent", 3, 1)
 
@@ -179,11 +179,11 @@ def test_cancelled_occurrence_notifies_those_already_reminded(
     people = [kaltim_directory["people"]["kpu"], kaltim_directory["people"]["polda"]]
     meeting = make_meeting(kaltim, at("Asia/Makassar", 2024, 11, 4, 9), people=people)
     time_machine.move_to(at("Asia/Makassar", 2024, 11, 4, 7), tick=False)
-    services.reminders_dispatch()
-    services.reminders_deliver(meeting_id=meeting.pk)
+    reminders.reminders_dispatch()
+    reminders.reminders_deliver(meeting_id=meeting.pk)
     mail.outbox.clear()
     services.meeting_cancel(meeting=meeting, user=None)
-    services.reminders_deliver(meeting_id=meeting.pk)
+    reminders.reminders_deliver(meeting_id=meeting.pk)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
     assert all(m.subject.startswith("Rapat dibatalkan") for m in mail.outbox)
 
@@ -196,13 +196,13 @@ def test_queries_per_email_are_constant(
     ]
     meeting = make_meeting(kaltim, at("Asia/Makassar", 2024, 11, 4, 9), agencies=agencies)
     time_machine.move_to(at("Asia/Makassar", 2024, 11, 4, 7), tick=False)
-    services.reminders_dispatch()
+    reminders.reminders_dispatch()
     # 1 meeting, 1 the desk's open decisions for the digest; then per e-mail:
     # 1 lock the next pending row, 1 mark it sent (plus, inside the test's
     # transaction only, a SAVEPOINT and its RELEASE where production has
     # BEGIN/COMMIT); a final look finds none.
     with django_assert_num_queries(2 + (2 + 2) * 20 + (1 + 2)):
-        services.reminders_deliver(meeting_id=meeting.pk)
+        reminders.reminders_deliver(meeting_id=meeting.pk)
     assert len(mail.outbox) == 20
 
 

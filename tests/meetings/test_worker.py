@@ -4,38 +4,36 @@ sending through a real SMTP server (aiosmtpd) on a local port.
 The trigger fires twice, the server refuses the first message once (SMTP
 451, retried with backoff), and the worker is killed with SIGKILL while it
 is in the middle of the batch (held by the server at RCPT TO), then a new
-worker starts. In the end every invitee has exactly one e-mail.
+worker starts. In the end every invitee has one e-mail; a second copy is
+possible only for a message the other pool process had between the server's
+250 and its COMMIT when the kill came (the design's residual window, which
+this test does not steer around; test_kill_drill.py measures its rate).
 """
 
 import asyncio
 import datetime
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from desk.models import Agency, Person, Region
 from meetings import services
 from meetings.models import ReminderDelivery
 from meetings.tasks import send_due_reminders
+from tests.meetings.workers import free_port, start_worker, stop, wait_for, worker_env
 
 pytestmark = pytest.mark.worker
 
 INVITEES = 12
 HOLD_AT = 6  # the sixth recipient is held at RCPT TO until the worker is killed
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class CountingHandler:
@@ -46,18 +44,18 @@ class CountingHandler:
         self.received = Counter()
         self.refused = 0
         self.rcpts = 0
+        self.held = None
         self.holding = threading.Event()
         self.release = threading.Event()
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpts += 1
-        # From the held recipient on, every recipient waits (both pool
-        # processes may be sending): no message is accepted while the
-        # worker is about to be killed, so the kill cannot fall between a
-        # 250 and its COMMIT (the one window services.reminders_deliver
-        # documents, which no SMTP client can close).
-        if self.rcpts >= HOLD_AT and not self.release.is_set():
+        # Only this recipient waits: the other pool process keeps sending,
+        # so the kill may fall between a 250 and its COMMIT (the residual
+        # window reminders.reminders_deliver documents; at most one copy).
+        if self.rcpts == HOLD_AT:
+            self.held = address
             self.holding.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
@@ -74,56 +72,6 @@ class CountingHandler:
             for rcpt in envelope.rcpt_tos:
                 self.received[rcpt] += 1
         return "250 Message accepted"
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def start_worker(env, log_path):
-    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "desk",
-            "worker",
-            "-P",
-            "prefork",
-            "-c",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "info",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: killed as a whole
-    )
-    proc.log = log
-    return proc
-
-
-def stop(proc, sig=signal.SIGTERM):
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-    proc.log.close()
 
 
 def test_every_invitee_gets_exactly_one_email(live_db, tmp_path):
@@ -151,24 +99,10 @@ def test_every_invitee_gets_exactly_one_email(live_db, tmp_path):
     assert meeting.remind_at <= now  # due now: at most an hour before the start
 
     handler = CountingHandler()
-    with socket.socket() as probe:  # a free port (aiosmtpd checks it by connecting)
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     smtp = Controller(handler, hostname="127.0.0.1", port=port)
     smtp.start()
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
-            f"{connection.settings_dict['PORT'] or 5432}/{connection.settings_dict['NAME']}"
-        ),
-        "REDIS_URL": broker,
-        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-        "DEBUG": "true",
-        "MEETINGS_REMINDER_RETRY_BACKOFF": "1",
-        # A killed worker's unacknowledged task comes back after this long.
-        "CELERY_VISIBILITY_TIMEOUT": "5",
-    }
+    env = worker_env(port, MEETINGS_REMINDER_RETRY_BACKOFF="1")
     log_path = tmp_path / "worker.log"
     first = start_worker(env, log_path)
     second = None
@@ -176,9 +110,6 @@ def test_every_invitee_gets_exactly_one_email(live_db, tmp_path):
         send_due_reminders.delay()
         send_due_reminders.delay()  # beat fired twice
         wait_for(handler.holding.is_set, 60, "the worker to reach the held recipient")
-        # A message accepted just before the hold commits its row within
-        # milliseconds; every later one waits at RCPT TO.
-        time.sleep(1)
         os.killpg(first.pid, signal.SIGKILL)  # dies mid-batch
         first.wait(timeout=10)
         handler.release.set()
@@ -199,7 +130,13 @@ def test_every_invitee_gets_exactly_one_email(live_db, tmp_path):
         smtp.stop()
 
     assert handler.refused == 1
-    assert handler.received == Counter({p.email: 1 for p in people}), log_path.read_text()[-3000:]
+    # Everyone has it; a second copy only for the one message the other pool
+    # process may have had between the server's 250 and its COMMIT.
+    assert set(handler.received) == {p.email for p in people}, log_path.read_text()[-3000:]
+    duplicates = sum(n - 1 for n in handler.received.values())
+    print(f"kills=1 duplicates={duplicates} missing=0")
+    assert duplicates <= 1 and max(handler.received.values()) <= 2
+    assert handler.received[handler.held] == 1  # held before DATA: never twice
     rows = ReminderDelivery.objects.filter(meeting=meeting)
     assert rows.count() == INVITEES and set(rows.values_list("state", flat=True)) == {"sent"}
     retried = rows.get(attempts=2)

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Count
 from django.utils import timezone
 
-from meetings import services
+from meetings import reminders
 from meetings.models import Meeting
 
 
@@ -38,9 +38,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(due)} meeting(s) due; dry run, nothing sent.")
             return
         totals = {"sent": 0, "failed": 0, "missed": 0, "retry": 0}
-        meeting_ids = services.reminders_dispatch()
+        meeting_ids = reminders.reminders_dispatch()
         for meeting_id in meeting_ids:
-            run = services.reminders_deliver(meeting_id=meeting_id)
+            run = reminders.reminders_deliver(meeting_id=meeting_id)
             totals["sent"] += run.sent
             totals["failed"] += run.failed
             totals["missed"] += run.missed
