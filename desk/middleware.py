@@ -162,25 +162,16 @@ class SecurityHeadersMiddleware:
     (pages, API, downloads, static files: it sits first, before WhiteNoise).
 
     The pages load scripts and styles only from this origin, with no inline
-    script, style attribute or event handler (a test walks every template).
-    The admin and the Swagger UI are third-party markup: each gets the one
-    relaxation it needs, named in settings. A view may set its own policy.
+    script, style attribute or event handler (a test reads every template);
+    the admin and the Swagger UI hold the same policy. A view may set its own.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.policies = sorted(
-            settings.DESK_CSP_BY_PATH.items(), key=lambda item: len(item[0]), reverse=True
-        )
 
     def __call__(self, request):
         response = self.get_response(request)
-        policy = settings.DESK_CSP
-        for prefix, special in self.policies:
-            if request.path_info.startswith(prefix):
-                policy = special
-                break
-        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Content-Security-Policy", settings.DESK_CSP)
         response.headers.setdefault("Permissions-Policy", settings.DESK_PERMISSIONS_POLICY)
         response.headers.setdefault(
             "Cross-Origin-Resource-Policy", settings.DESK_CROSS_ORIGIN_RESOURCE_POLICY

@@ -87,9 +87,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # Before any view: NUL / invalid UTF-8 in path, query or form is a 400.
-    "desk.middleware.BadInputMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before any view: NUL / invalid UTF-8 in path, query or form is a 400
+    # (after the others, so the refusal carries their headers).
+    "desk.middleware.BadInputMiddleware",
     # Last, as django-axes asks: it turns a lockout into its own response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -259,19 +260,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # https://developer.mozilla.org/docs/Web/HTTP/CSP: every script and style from
 # this origin only, no inline code, no plugin, no framing, forms post here only.
+# The admin and the Swagger UI (its page: templates/api_docs.html) hold it too;
+# tests/e2e/test_content_security_policy.py checks in Chromium. (data: images:
+# the Swagger UI's icons.)
 DESK_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-DESK_CSP_BY_PATH = {
-    # Swagger UI (drf-spectacular-sidecar) writes style attributes and a
-    # <style> block; its scripts are files of this origin (the split view).
-    "/api/docs/": DESK_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
-    # Django's admin sets style attributes from its scripts (calendar,
-    # selector widgets); no inline script either way.
-    "/admin/": DESK_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
-}
 # https://developer.mozilla.org/docs/Web/HTTP/Headers/Permissions-Policy:
 # the desk uses no device feature.
 DESK_PERMISSIONS_POLICY = (

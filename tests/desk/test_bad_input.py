@@ -12,118 +12,22 @@ time; every API write operation of the schema, one body field at a time.
 
 import functools
 import importlib
-import io
 import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-from django.apps import apps
 from django.conf import settings
-from django.contrib.admindocs.views import extract_views_from_urlpatterns, simplify_regex
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
-from django.urls import get_resolver
 from django_filters import FilterSet
 from drf_spectacular.generators import SchemaGenerator
 
-from desk.models import Agency, Person, Region
-from logistics.models import ImportJob, Problem
-from meetings.models import Decision, Invitation, Meeting, Series
-from neutrality.models import Evidence, Report
+from tests.urlwalk import fill, plausible, routes
 
 BAD = {"nul": "%00", "latin1": "%ff%fe"}
 GENERIC_PARAMS = {"q", "page", "term", "status", "region", "format", "next", "o", "code", "id"}
 SOURCE_APPS = ("desk", "meetings", "neutrality", "logistics")
 READS = re.compile(r"""(?:GET|query_params)(?:\.get|\.getlist)?[(\[]["'](\w+)["']""")
-
-
-def _first(model, field="pk"):
-    rows = model._default_manager.all() if isinstance(model, type) else model
-    value = rows.order_by(field).values_list(field, flat=True).first()
-    return "1" if value is None else str(value)
-
-
-@pytest.fixture(scope="module")
-def _demo_data(django_db_setup, django_db_blocker):
-    """The demo desks once for the module (it takes half a minute), in a
-    transaction rolled back at the end: each test's own transaction nests in
-    it, and no other module sees the demo."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("seed_demo", stdout=io.StringIO())
-        yield
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def demo(_demo_data, db):
-    return None
-
-
-@pytest.fixture
-def root(demo):
-    return get_user_model().objects.create_superuser(
-        "nasional.root", "root@example.id", "uji-coba-desk-2024"
-    )
-
-
-def plausible(template: str, name: str) -> str:
-    """A value for the path argument ``name`` of ``template`` naming a real
-    object, so the request reaches the view, not a resolver 404."""
-    if m := re.match(r"/admin/(\w+)/(\w+)/", template):
-        try:
-            model = apps.get_model(m.group(1), m.group(2))
-        except LookupError:
-            model = None
-        if name == "object_id" and model is not None:
-            return _first(model)
-    if name in ("app_label",):
-        return "neutrality"
-    if name in ("fmt", "format"):
-        return "csv" if not template.startswith("/api/") else "json"
-    if name == "token":
-        return "x" * 20
-    if name == "code" or template.startswith("/api/v1/regions/"):
-        return "64" if "desa" not in template else _first(Region.objects.filter(level="village"))
-    if name == "evidence_pk":
-        return _first(Evidence)
-    by_prefix = [
-        ("/directory/agencies/", Agency),
-        ("/directory/people/", Person),
-        ("/meetings/series/", Series),
-        ("/meetings/decisions/", Decision),
-        ("/meetings/", Meeting),
-        ("/neutrality/", Report),
-        ("/logistics/impor/", ImportJob),
-        ("/logistics/masalah/", Problem),
-        ("/api/v1/agencies/", Agency),
-        ("/api/v1/meetings/", Meeting),
-        ("/api/v1/meeting-decisions/", Decision),
-        ("/api/v1/meeting-invitations/", Invitation),
-        ("/api/v1/meeting-series/", Series),
-        ("/api/v1/neutrality/reports/", Report),
-    ]
-    for prefix, model in by_prefix:
-        if template.startswith(prefix):
-            return _first(model)
-    return "1"
-
-
-def routes() -> list[tuple[str, list[str], object]]:
-    """(template, argument names, view) of every URL pattern."""
-    found = []
-    for view, regex, _ns, _name in extract_views_from_urlpatterns(get_resolver().url_patterns):
-        template = simplify_regex(regex).replace("\\.", ".")
-        names = re.findall(r"<(?:\w+:)?(\w+)>", template)
-        found.append((template, names, view))
-    return found
-
-
-def fill(template: str, values: dict[str, str]) -> str:
-    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], template)
 
 
 ADMIN_PARAMS = {"q", "o", "p", "e", "_changelist_filters", "_popup", "_to_field"}
