@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every later middleware's log lines carry the request id.
     "desk.requestid.RequestIdMiddleware",
+    # First, so that static files and every error page carry the policy too.
+    "desk.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,6 +92,9 @@ MIDDLEWARE = [
     # After messages: says on the page when saved work waits for the broker.
     "desk.queue.QueueFallbackMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before any view: NUL / invalid UTF-8 in path, query or form is a 400
+    # (after the others, so the refusal carries their headers).
+    "desk.middleware.BadInputMiddleware",
     # Last, as django-axes asks: it turns a lockout into its own response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -287,6 +292,24 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# https://developer.mozilla.org/docs/Web/HTTP/CSP: every script and style from
+# this origin only, no inline code, no plugin, no framing, forms post here only.
+# The admin and the Swagger UI (its page: templates/api_docs.html) hold it too;
+# tests/e2e/test_content_security_policy.py checks in Chromium. (data: images:
+# the Swagger UI's icons.)
+DESK_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+# https://developer.mozilla.org/docs/Web/HTTP/Headers/Permissions-Policy:
+# the desk uses no device feature.
+DESK_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), browsing-topics=()"
+)
+DESK_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 # SQLite (embedded mode only) cannot enforce NULLS NOT DISTINCT; PostgreSQL,
 # where the data lives in production, does.

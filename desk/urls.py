@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from desk import views
 from desk.operations import operations_view
@@ -31,7 +31,11 @@ urlpatterns = [
     path("api/v1/", include("neutrality.api")),
     path("api/v1/", include("logistics.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs.html"),
+        name="api-docs",
+    ),
     # The administrators' "Operasi" page: failed deliveries and tasks.
     path("admin/operasi/", admin.site.admin_view(operations_view), name="operations"),
     path("admin/", admin.site.urls),

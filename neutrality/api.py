@@ -7,7 +7,7 @@ from django.urls import include, path
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ParseError, Throttled
@@ -49,8 +49,9 @@ class ReportSerializer(serializers.ModelSerializer):
         read_only=True, help_text="Register number, or #id before registration."
     )
     tracking_code = serializers.SerializerMethodField(
-        help_text="Only for officers of the owning office (null for everyone else): "
-        "whoever holds it may withdraw the report before registration."
+        help_text="Null unless an officer of the owning office asks for a single report "
+        "with ?identitas=1 (audited, like the reporter's identity), or has just filed "
+        "it for a reporter: whoever holds it may withdraw the report before registration."
     )
 
     class Meta:
@@ -93,10 +94,8 @@ class ReportSerializer(serializers.ModelSerializer):
         ]
 
     def get_tracking_code(self, report) -> str | None:
-        request = self.context.get("request")
-        if request is not None and access.can_see_identity(request.user, report):
-            return report.tracking_code
-        return None
+        # Set by the view that audits the reveal; never in a list.
+        return report.tracking_code if self.context.get("reveal_code") else None
 
 
 class ReporterSerializer(serializers.ModelSerializer):
@@ -211,10 +210,23 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.queue(self.request.user).select_related("referral_target")
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "identitas",
+                OpenApiTypes.STR,
+                enum=["1"],
+                description="1: add the reporter's identity and the tracking code "
+                "(officers of the owning office only; an audit entry).",
+            )
+        ]
+    )
     def retrieve(self, request, *args, **kwargs):
         report = self.get_object()
-        data = self.get_serializer(report).data
-        if access.can_see_identity(request.user, report):
+        reveal = request.query_params.get("identitas") == "1" and access.can_see_identity(
+            request.user, report
+        )
+        if reveal:
             services.audit_log(
                 user=request.user,
                 action=AuditEntry.Action.VIEW_IDENTITY,
@@ -222,6 +234,9 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 detail="api",
                 ip=client_ip(request),
             )
+        context = {**self.get_serializer_context(), "reveal_code": reveal}
+        data = self.get_serializer(report, context=context).data
+        if reveal:
             data["reporter"] = ReporterSerializer(report).data
         return Response(data)
 
@@ -233,10 +248,17 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         report = intake.submit(
             channel=Report.Channel.STAFF, user=request.user, ip=client_ip(request)
         )
-        data = self.get_serializer(report).data
         # The officer filing for a reporter hands the code over, even when
-        # another office handles the report.
-        data["tracking_code"] = report.tracking_code
+        # another office handles the report: in this answer only, audited.
+        services.audit_log(
+            user=request.user,
+            action=AuditEntry.Action.HAND_OVER_CODE,
+            report=report,
+            detail="api",
+            ip=client_ip(request),
+        )
+        context = {**self.get_serializer_context(), "reveal_code": True}
+        data = self.get_serializer(report, context=context).data
         return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], responses=EventSerializer(many=True))

@@ -416,6 +416,8 @@ class AuditEntry(AppendOnly):
     class Action(models.TextChoices):
         CREATE = "create", _("Membuat laporan")
         VIEW_IDENTITY = "view_identity", _("Melihat identitas pelapor")
+        # The code shown once to the officer who filed for a reporter.
+        HAND_OVER_CODE = "hand_over_code", _("Menerima kode lacak untuk pelapor")
         EXPORT_IDENTITY = "export_identity", _("Mengekspor identitas pelapor")
         DOWNLOAD = "download", _("Mengunduh bukti")
         TRANSITION = "transition", _("Mengubah status")

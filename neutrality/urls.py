@@ -12,6 +12,7 @@ urlpatterns = [
     path("lacak/cabut/", views.track_withdraw, name="track_withdraw"),
     path("wilayah/", views.regions_json, name="regions"),
     path("baru/", views.create, name="create"),
+    path("baru/diterima/", views.create_done, name="create_done"),
     path("statistik/", views.stats, name="stats"),
     path("ekspor.<str:fmt>", views.export, name="export"),
     path("<int:pk>/", views.detail, name="detail"),

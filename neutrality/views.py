@@ -162,10 +162,8 @@ def index(request):
     filters, values = _filters(request)
     reports = list(selectors.queue(request.user, filters=values)[:200])
     repeats = selectors.repeat_counts(request.user, reports)
-    offices = access.officer_office_ids(request.user)
     for report in reports:
         report.deadline_state = selectors.deadline_state(report)
-        report.show_code = report.office_id in offices
         # Other reports in scope about the same ASN: a repeat offender shows.
         report.same_asn = repeats.get(report.pk, 0)
     query = request.GET.urlencode()
@@ -176,6 +174,7 @@ def index(request):
             "filters": filters,
             "reports": reports,
             "is_officer": access.is_officer_anywhere(request.user),
+            "owns_any": bool(access.officer_office_ids(request.user)),
             "query": query,
         },
     )
@@ -232,28 +231,41 @@ def create(request):
                 _add_errors(form, exc)
             else:
                 # The officer filing for a reporter hands the code over, even
-                # when another office handles the report.
-                messages.success(
-                    request,
-                    _(
-                        "Laporan %(reference)s diterima dan diteruskan ke %(office)s. "
-                        "Kode lacak untuk pelapor: %(code)s"
-                    )
-                    % {
-                        "reference": report.reference,
-                        "code": report.tracking_code,
-                        "office": report.office.name,
-                    },
-                )
-                if access.can_act(request.user, report):
-                    return redirect(report)
-                return redirect("neutrality:index")
+                # when another office handles the report: once, on the next
+                # page (the session holds only the report's id).
+                request.session["neutrality_handover"] = report.pk
+                return redirect("neutrality:create_done")
     elif request.method == "POST":
         form.errors.clear()
     return render(
         request,
         "neutrality/public_form.html",
         {"form": form, "staff": True, "late_warning": form.late_warning() if form.is_bound else ""},
+    )
+
+
+@login_required
+def create_done(request):
+    """The code for the reporter, shown once to the officer who just filed
+    (an audit entry says so); a reload shows the queue."""
+    pk = request.session.pop("neutrality_handover", None)
+    report = (
+        Report.objects.select_related("office").filter(pk=pk).first()
+        if pk is not None and access.is_officer_anywhere(request.user)
+        else None
+    )
+    if report is None:
+        return redirect("neutrality:index")
+    services.audit_log(
+        user=request.user,
+        action=AuditEntry.Action.HAND_OVER_CODE,
+        report=report,
+        ip=client_ip(request),
+    )
+    return render(
+        request,
+        "neutrality/create_done.html",
+        {"report": report, "may_act": access.can_act(request.user, report)},
     )
 
 
@@ -526,8 +538,9 @@ EXPORT_COLUMNS = [
     ("referral", _("Rekomendasi")),
     ("sanction", _("Sanksi")),
 ]
-# Only for officers of the owning office (empty in other offices' rows): the
-# tracking code, which lets its bearer withdraw the report, and the reporter.
+# Only for officers of the owning office who ask (``?identitas=1``; empty in
+# other offices' rows; audited): the tracking code, which lets its bearer
+# withdraw the report, and the reporter.
 OWNER_COLUMNS = [
     ("tracking_code", _("Kode lacak")),
     ("reporter_name", _("Nama pelapor")),
@@ -576,7 +589,9 @@ def export(request, fmt):
     _require_reader(request.user)
     _form, values = _filters(request)
     reports = selectors.queue(request.user, filters=values).select_related("referral_target")
-    offices = access.officer_office_ids(request.user)
+    # The reporter columns (tracking code, identity) only when asked for, like
+    # the detail page's ?identitas=1, and only in the owning office's rows.
+    offices = access.officer_office_ids(request.user) if request.GET.get("identitas") == "1" else ()
     header = [str(label) for _n, label in EXPORT_COLUMNS]
     if offices:
         header += [str(label) for _n, label in OWNER_COLUMNS]

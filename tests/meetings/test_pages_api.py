@@ -2,9 +2,12 @@
 
 import datetime
 import io
+import re
 import zoneinfo
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.utils import translation
 from openpyxl import load_workbook
 
@@ -163,7 +166,10 @@ def test_exports_ics_csv_xlsx_pdf_and_minutes(client, kaltim_desk, meeting):
     pdf = client.get(f"/meetings/{meeting.pk}/notulen.pdf")
     assert pdf.content.startswith(b"%PDF")
     printable = client.get(f"/meetings/{meeting.pk}/notulen/").content.decode()
-    assert "@media print" in printable and "Daftar hadir" in printable
+    assert "Daftar hadir" in printable
+    # The print rules live in a stylesheet (the CSP allows no inline style).
+    stylesheet = re.search(r'href="/static/(css/minutes_print\.css)"', printable).group(1)
+    assert "@media print" in Path(finders.find(stylesheet)).read_text()
 
 
 def test_decisions_export_in_english_names_the_sheet_and_the_meeting_column(

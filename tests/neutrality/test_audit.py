@@ -61,7 +61,8 @@ def jatim_admin(make_user):
 
 def _export_with_identity(client, officer):
     client.force_login(officer)
-    assert client.get(reverse("neutrality:export", args=["csv"])).status_code == 200
+    url = reverse("neutrality:export", args=["csv"])
+    assert client.get(url, {"identitas": "1"}).status_code == 200
     return AuditEntry.objects.get(action="export_identity", user=officer)
 
 
