@@ -5,10 +5,29 @@ from django.utils.translation import gettext_lazy as _
 
 from desk.admin import TARGET_RULES, DeskAdmin, NationalDataAdmin, ScopedAdmin, everything
 from logistics import services
-from logistics.models import DeliveryEvent, ImportJob, Item, Problem, VillageEvent
+from logistics.models import (
+    Delivery,
+    DeliveryEvent,
+    ImportJob,
+    Item,
+    Problem,
+    Village,
+    VillageEvent,
+)
 from logistics.selectors import view_scope
 
 TARGET_RULES[Item] = everything(Item)
+# The history admins are read-only, but Django still builds their forms.
+TARGET_RULES[Delivery] = lambda request: view_scope(request.user).filter(
+    Delivery.objects.all(), "village__region"
+)
+# A job has no region: its own author's (every job for a superuser).
+TARGET_RULES[ImportJob] = lambda request: (
+    ImportJob.objects.all()
+    if request.user.is_superuser
+    else ImportJob.objects.filter(created_by=request.user)
+)
+TARGET_RULES[Village] = lambda request: view_scope(request.user).filter(Village.objects.all())
 TARGET_RULES[Problem] = lambda request: view_scope(request.user).filter(
     Problem.objects.select_related("region").order_by("-created_at")
 )
