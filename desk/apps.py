@@ -6,3 +6,8 @@ class DeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "desk"
     verbose_name = _("Organisasi desk")
+
+    def ready(self):
+        from desk import grants
+
+        grants.connect()
