@@ -4,6 +4,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from desk import grants, twofactor
 from desk.models import (
@@ -207,6 +211,36 @@ class AccountAdmin(UserAdmin):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         perms_needed.update(str(obj) for obj in objs if self._guarded(request, obj))
         return deleted, counts, perms_needed, protected
+
+
+class SuperuserOnly:
+    """Second-factor devices: only a superuser removes one (a lost phone:
+    the user enrols again at the next sign-in); nobody reads a key."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+for device_model, device_admin in (
+    (TOTPDevice, TOTPDeviceAdmin),
+    (StaticDevice, StaticDeviceAdmin),
+):
+    admin.site.unregister(device_model)
+    admin.site.register(
+        device_model, type(device_admin.__name__, (SuperuserOnly, device_admin), {})
+    )
 
 
 @admin.register(AccessAudit)

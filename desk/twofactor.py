@@ -61,7 +61,7 @@ class TwoFactorMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
-        if match is not None and match.url_name in OPEN_VIEWS:
+        if match is not None and match.view_name in OPEN_VIEWS:
             return None
         user = request.user
         if not requires_two_factor(user) or is_verified(user):

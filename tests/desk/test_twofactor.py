@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
@@ -193,3 +194,29 @@ def test_demo_accounts_that_need_it_share_the_documented_key(db, client):
     login = {"username": "pamekasan.bawaslu", "password": settings.DESK_DEMO_PASSWORD}
     assert client.post("/login/", login).status_code == 302
     assert client.post(VERIFY, {"code": demo_totp_code()})["Location"] == "/"
+
+
+def test_only_superusers_see_devices_and_nobody_reads_a_key_in_the_admin(client, make_user):
+    root = make_user(username="root", is_superuser=True, is_staff=True)
+    admin = make_user(Role.ADMINISTRATOR, "76", username="sulbar.admin", is_staff=True)
+    admin.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["otp_totp", "otp_static"])
+    )
+    device = totp_device(root)
+    client.force_login(admin)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
+    assert client.get("/admin/otp_static/staticdevice/").status_code == 403
+    client.force_login(root)
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert device.key not in page
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+
+
+def test_the_admin_login_form_leads_to_the_second_step_too(client, make_user):
+    make_user(Role.ADMINISTRATOR, "76", username="sulbar.admin", is_staff=True)
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "sulbar.admin", "password": PASSWORD}
+    )
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/")["Location"] == f"{ENROL}?next=/admin/"
