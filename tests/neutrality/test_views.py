@@ -251,12 +251,13 @@ def test_queue_is_ordered_by_deadline_with_overdue_highlighted(
     )
     report_transition(report=done, user=pamekasan_bawaslu, action="withdraw")
     client.force_login(pamekasan_bawaslu)
-    # savepoint (ATOMIC_REQUESTS), session, user, role assignments (scope),
-    # Bawaslu assignments, their offices, the offices' regions, the officers
+    # savepoint (ATOMIC_REQUESTS), session, user, the second-factor device
+    # that verified the session (an officer signs in with one), role
+    # assignments (scope), Bawaslu assignments, their offices, the offices' regions, the officers
     # (assignee filter), the reports with office/category/region/assignee,
     # the reports per NIP (repeat offenders), the categories (filter),
     # release: the same whatever the number of reports.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(reverse("neutrality:index"))
     body = response.content.decode()
     assert (
