@@ -74,7 +74,7 @@ def verify(request):
     user = request.user
     if not user.is_authenticated:
         return redirect(settings.LOGIN_URL)
-    if twofactor.is_verified(user):
+    if twofactor.is_verified(user) or not twofactor.requires_two_factor(user):
         return redirect(_next_url(request))
     if not user_has_device(user):
         return redirect("twofactor_enrol")
@@ -96,6 +96,8 @@ def enrol(request):
     user = request.user
     if not user.is_authenticated:
         return redirect(settings.LOGIN_URL)
+    if not twofactor.requires_two_factor(user):
+        return redirect(_next_url(request))
     if user_has_device(user):
         return redirect("twofactor_verify")
     if locked := _locked_out(request, user):

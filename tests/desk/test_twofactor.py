@@ -220,3 +220,10 @@ def test_the_admin_login_form_leads_to_the_second_step_too(client, make_user):
     )
     assert response["Location"] == "/admin/"
     assert client.get("/admin/")["Location"] == f"{ENROL}?next=/admin/"
+
+
+def test_accounts_without_the_requirement_are_not_offered_the_second_step(client, kaltim_desk):
+    client.force_login(kaltim_desk)
+    assert client.get(ENROL)["Location"] == "/"
+    assert client.get(VERIFY)["Location"] == "/"
+    assert not TOTPDevice.objects.filter(user=kaltim_desk).exists()
