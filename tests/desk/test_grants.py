@@ -64,7 +64,7 @@ def _acting_as(user):
 
 
 @pytest.mark.parametrize("who", ["root", "sulbar_admin"])
-def test_nobody_grants_themselves_a_role_in_the_admin(client, request, who):
+def test_nobody_grants_themselves_a_role_in_the_admin(db, client, request, who):
     actor = request.getfixturevalue(who)
     client.force_login(actor)
     before = RoleAssignment.objects.count()
