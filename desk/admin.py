@@ -21,10 +21,16 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from desk import grants, twofactor
 from desk.models import (
+    AccessAudit,
     Agency,
     Election,
     ElectionRound,
@@ -338,17 +344,206 @@ class PersonAdmin(ScopedAdmin):
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(ScopedAdmin):
+    """Grants, by the rules of desk/grants.py: never one's own, identity
+    roles by superusers only, otherwise inside the regions administered."""
+
     list_display = ["user", "role", "region", "agency"]
     list_filter = ["role"]
     search_fields = ["user__username", "region__name"]
     autocomplete_fields = ["user", "region", "agency"]
+    # A grant lies inside the regions the granter administers (not merely
+    # those they may read).
+    relation_rules = {
+        "region": lambda request: scope_for(request.user, Role.ADMINISTRATOR).filter(
+            Region.objects.all(), "code"
+        ),
+        "agency": lambda request: scope_for(request.user, Role.ADMINISTRATOR).filter(
+            Agency.objects.all()
+        ),
+    }
+
+    def _administered(self, request):
+        return scope_for(request.user, Role.ADMINISTRATOR)
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        return self._administered(request).filter(queryset)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.is_superuser:
+            kwargs["choices"] = [
+                (value, label)
+                for value, label in Role.choices
+                if value not in grants.IDENTITY_ROLES
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if not request.user.is_superuser:
             # An empty region means the whole country: only superusers grant that.
             form.base_fields["region"].required = True
-        return form
+        actor = request.user
+
+        class GrantForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                if not self.errors:
+                    reason = grants.assignment_refusal(actor, self.instance_preview())
+                    if reason:
+                        raise ValidationError(reason)
+                return cleaned
+
+            def instance_preview(self):
+                row = RoleAssignment(pk=self.instance.pk)
+                row.user_id = getattr(self.cleaned_data.get("user"), "pk", None)
+                row.role = self.cleaned_data.get("role")
+                row.region_id = getattr(self.cleaned_data.get("region"), "pk", None)
+                row.agency_id = getattr(self.cleaned_data.get("agency"), "pk", None)
+                return row
+
+        return GrantForm
+
+    def _refusal(self, request, obj):
+        return grants.grant_refusal(
+            request.user,
+            user_id=obj.user_id,
+            role=obj.role,
+            region_id=obj.region_id,
+            agency_id=obj.agency_id,
+        )
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or self._refusal(request, obj) is None)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or self._refusal(request, obj) is None)
+
+    def get_deleted_objects(self, objs, request):
+        # The bulk "delete selected" action asks here: a refused row makes
+        # Django refuse the whole deletion with its permission message.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            if reason := self._refusal(request, obj):
+                perms_needed.add(f"{obj}: {reason}")
+        return deleted, counts, perms_needed, protected
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(RelationScopeMixin, UserAdmin):
+    """Accounts an administrator may reach (``users_in_scope``): changing
+    the password of another province's officer would be acting as them. The
+    flags that give power (staff, superuser, active, groups, permissions) are
+    set only by superusers and never on one's own account;
+    an account that signs in with a second factor (identity readers,
+    administrators) is changed or deleted only by a superuser, so nobody
+    resets its password or takes it over from below."""
+
+    POWER_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=users_in_scope(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += self.POWER_FIELDS
+        elif obj is not None and obj.pk == request.user.pk:
+            fields += grants.ACCOUNT_FLAGS
+        return fields
+
+    def _guarded(self, request, obj) -> bool:
+        if obj is None or request.user.is_superuser:
+            return False
+        return obj.pk == request.user.pk or twofactor.requires_two_factor(obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.pk != request.user.pk and self._guarded(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._guarded(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.update(str(obj) for obj in objs if self._guarded(request, obj))
+        return deleted, counts, perms_needed, protected
+
+
+class SuperuserOnly:
+    """Second-factor devices: only a superuser removes one (a lost phone:
+    the user enrols again at the next sign-in); nobody reads a key."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+for device_model, device_admin in (
+    (TOTPDevice, TOTPDeviceAdmin),
+    (StaticDevice, StaticDeviceAdmin),
+):
+    admin.site.unregister(device_model)
+    admin.site.register(
+        device_model,
+        type(device_admin.__name__, (SuperuserOnly, RelationScopeMixin, device_admin), {}),
+    )
+
+
+@admin.register(AccessAudit)
+class AccessAuditAdmin(DeskAdmin):
+    """The grant trail, read-only: a superuser reads all of it, a staff user
+    with the Administrator role the entries of the regions administered
+    (before or after the change), nationwide administrators everything."""
+
+    list_display = ["at", "actor", "action", "subject", "role", "before", "after", "ip"]
+    list_filter = ["action", "role"]
+    list_select_related = ["actor"]
+    search_fields = ["subject", "actor__username", "before", "after"]
+
+    def _scope(self, request):
+        return scope_for(request.user, Role.ADMINISTRATOR)
+
+    def has_view_permission(self, request, obj=None):
+        return not self._scope(request).is_empty
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        scope = self._scope(request)
+        queryset = super().get_queryset(request)
+        if scope.nationwide:
+            return queryset
+        return queryset.filter(scope.q("region") | scope.q("previous_region"))
 
 
 class StageInline(DeskInline):
@@ -402,25 +597,8 @@ class FailedTaskAdmin(admin.ModelAdmin):
 # --- Accounts, groups and API tokens ------------------------------------------
 # Django's and DRF's own admins, under the same rules.
 
-admin.site.unregister(User)
 admin.site.unregister(Group)
 admin.site.unregister(TokenProxy)
-
-
-@admin.register(User)
-class DeskUserAdmin(RelationScopeMixin, UserAdmin):
-    """Accounts an administrator may reach (``users_in_scope``): changing
-    the password of another province's officer would be acting as them.
-    Groups, permissions and superuser status apply nationwide: superusers only."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(pk__in=users_in_scope(request))
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            fields += ["is_superuser", "groups", "user_permissions"]
-        return fields
 
 
 @admin.register(Group)

@@ -8,8 +8,10 @@ class DeskConfig(AppConfig):
     verbose_name = _("Organisasi desk")
 
     def ready(self):
+        from desk import grants
         from desk.health import register_check
         from desk.operations import failed_task_counts
 
+        grants.connect()
         # Tasks that failed for good, for a monitoring system (/healthz?detail=1).
         register_check("tasks", failed_task_counts)

@@ -4,6 +4,7 @@ Positions are as in the reports; every name is invented. Idempotent: a second
 run finds everything by natural keys and changes nothing.
 """
 
+import base64
 import datetime
 from dataclasses import dataclass, field
 
@@ -295,6 +296,42 @@ def seed_organisation() -> dict[str, DemoDesk]:
         )
     )
     return desks
+
+
+# The authenticator key of every demo account that signs in with a second
+# factor (identity readers and administrators), so the demo stays usable:
+# add it to an authenticator app, or print the current code with
+# `manage.py demo_code`. Only seed_demo uses it; real accounts enrol their own.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key
+
+
+def demo_totp_secret() -> str:
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode("ascii")
+
+
+def demo_totp_code() -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(bytes.fromhex(DEMO_TOTP_KEY)):06d}"
+
+
+@transaction.atomic
+def seed_two_factor() -> list[str]:
+    """Give each demo account that must use a second factor the demo key."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from desk.twofactor import requires_two_factor
+
+    usernames = [username for username, _what in demo_logins()]
+    enrolled = []
+    for user in get_user_model().objects.filter(username__in=usernames).order_by("username"):
+        if not requires_two_factor(user):
+            continue
+        TOTPDevice.objects.get_or_create(
+            user=user, name="demo", defaults={"key": DEMO_TOTP_KEY, "confirmed": True}
+        )
+        enrolled.append(user.username)
+    return enrolled
 
 
 def seed_simulation_round() -> ElectionRound:

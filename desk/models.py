@@ -403,3 +403,85 @@ class FailedTask(models.Model):
 
     def __str__(self):
         return f"{self.task_name} ({self.failed_at:%Y-%m-%d %H:%M})"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk writes that would rewrite history are refused, like single ones
+    (the same rule as neutrality's trail; desk may not import an app)."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Riwayat tidak dapat diubah."))
+
+    def delete(self):
+        raise ValidationError(_("Riwayat tidak dapat dihapus."))
+
+
+class AccessAudit(models.Model):
+    """One grant, change or revoke of a role, or of an account's staff,
+    superuser or active flag: who did it, when, before → after.
+
+    Append-only: the model, the admin and, on PostgreSQL, a trigger refuse
+    UPDATE and DELETE. The account it concerns is kept by id and username,
+    not a foreign key, so deleting the account keeps its trail.
+    """
+
+    class Action(models.TextChoices):
+        GRANT = "grant", _("Memberi peran")
+        CHANGE = "change", _("Mengubah peran")
+        REVOKE = "revoke", _("Mencabut peran")
+        ACCOUNT = "account", _("Mengubah status akun")
+
+    at = models.DateTimeField(_("waktu"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("oleh"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Kosong: perintah server (shell, seed), bukan dari aplikasi."),
+    )
+    action = models.CharField(_("tindakan"), max_length=8, choices=Action.choices)
+    subject_id = models.PositiveBigIntegerField(_("ID akun"))
+    subject = models.CharField(_("akun"), max_length=150)
+    role = models.CharField(_("peran"), max_length=20, choices=Role.choices, blank=True)
+    # Whose trail it is, for administrators of those regions: the region
+    # after the change and the one before (both null: nationwide
+    # administrators only).
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("wilayah"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    previous_region = models.ForeignKey(
+        Region,
+        verbose_name=_("wilayah sebelumnya"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    before = models.CharField(_("sebelum"), max_length=300, blank=True)
+    after = models.CharField(_("sesudah"), max_length=300, blank=True)
+    ip = models.GenericIPAddressField(_("alamat IP"), null=True, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("jejak pemberian akses")
+        verbose_name_plural = _("jejak pemberian akses")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor or '-'} {self.action} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("Riwayat tidak dapat diubah."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Riwayat tidak dapat dihapus."))

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "desk",
     "meetings",
     "neutrality",
@@ -88,6 +91,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Second factor for identity readers and administrators (desk/twofactor.py);
+    # every grant knows its actor (desk/grants.py).
+    "django_otp.middleware.OTPMiddleware",
+    "desk.twofactor.TwoFactorMiddleware",
+    "desk.grants.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages: says on the page when saved work waits for the broker.
     "desk.queue.QueueFallbackMiddleware",
@@ -163,6 +171,8 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+OTP_TOTP_ISSUER = "Desk Pilkada"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no TOTP key, QR code or recovery code in the admin
 
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]

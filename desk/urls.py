@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from desk import views
+from desk import twofactor_views, views
 from desk.operations import operations_view
 
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/2fa/", twofactor_views.verify, name="twofactor_verify"),
+    path("login/2fa/aktifkan/", twofactor_views.enrol, name="twofactor_enrol"),
+    path("login/2fa/kode-pemulihan/", twofactor_views.recovery, name="twofactor_recovery"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"

@@ -15,6 +15,8 @@ from desk.scope import get_in_scope_or_404, scope_for
 from neutrality.models import Report
 
 READ_ROLES = (Role.BAWASLU_OFFICER, Role.DESK_STAFF, Role.VIEWER)
+# The roles whose holders read the reporter's identity (_officer_rows).
+IDENTITY_ROLES = (Role.BAWASLU_OFFICER,)
 SCOPE_FIELD = "office__region"
 
 # Every action on a report, and the roles that may take it (on top of being
@@ -58,7 +60,7 @@ def _officer_rows(user) -> list[tuple[int | None, str | None]]:
     rows = user.__dict__.get("_neutrality_rows")
     if rows is None:
         rows = list(
-            RoleAssignment.objects.filter(user=user, role=Role.BAWASLU_OFFICER).values_list(
+            RoleAssignment.objects.filter(user=user, role__in=IDENTITY_ROLES).values_list(
                 "agency_id", "region_id"
             )
         )

@@ -9,11 +9,16 @@ import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import translation
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from desk.elections import load_spec, round_load
 from desk.models import Agency, Region, Role, RoleAssignment
 from desk.regions import import_regions
+from desk.twofactor import requires_two_factor
 
 # Every province, kabupaten/kota and kecamatan, but only the villages of the
 # demo desks: the personas' subtrees are complete, the load takes a second.
@@ -33,6 +38,45 @@ def _language_restored():
     Indonesian, whatever the one before asked for."""
     with translation.override("id"):
         yield
+
+
+def totp_device(user) -> TOTPDevice:
+    """The user's confirmed authenticator (created on first use)."""
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, name="test", defaults={"confirmed": True}
+    )
+    return device
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code an authenticator app shows now. django-otp refuses a code of
+    a time step already used (replay); then the next step's code, which its
+    tolerance of one step accepts, is what a user waiting would type."""
+    device.refresh_from_db()
+    token = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    if device.last_t >= token.t():
+        token.drift = device.last_t - token.t() + 1
+    return f"{token.token():0{device.digits}d}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _force_login_is_both_factors():
+    """``client.force_login(user)`` stands for a finished sign-in, so for an
+    account that needs a second factor it also marks the session verified
+    by the user's authenticator, as django_otp.login does after a right
+    code. Tests of the second step itself log in with ``client.post``."""
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if requires_two_factor(user):
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+            session.save()
+
+    Client.force_login = force_login
+    yield
+    Client.force_login = original
 
 
 @pytest.fixture(scope="session")
@@ -139,10 +183,18 @@ def page(_browser, live_server, live_db):
     page = context.new_page()
 
     def login(username: str, password: str = PASSWORD):
+        """Both steps for an account that needs a second factor: its
+        authenticator is enrolled beforehand and its code typed in."""
+        user = get_user_model().objects.get(username=username)
+        device = totp_device(user) if requires_two_factor(user) else None
         page.goto("/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("main button[type=submit]")
+        if device is not None:
+            page.wait_for_url("**/login/2fa/**")
+            page.fill("#id_code", totp_code(device))
+            page.click("main button[type=submit]")
         page.wait_for_url(f"{live_server.url}/")
 
     page.login = login

@@ -252,12 +252,13 @@ def test_queue_is_ordered_by_deadline_with_overdue_highlighted(
     report_transition(report=done, user=pamekasan_bawaslu, action="withdraw")
     client.force_login(pamekasan_bawaslu)
     # savepoint (ATOMIC_REQUESTS), user (the session is read from the Redis
-    # cache), role assignments (scope),
+    # cache), the second-factor device that verified the session (an officer
+    # signs in with one), role assignments (scope),
     # Bawaslu assignments, their offices, the offices' regions, the officers
     # (assignee filter), the reports with office/category/region/assignee,
     # the reports per NIP (repeat offenders), the categories (filter),
     # release: the same whatever the number of reports.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(reverse("neutrality:index"))
     body = response.content.decode()
 

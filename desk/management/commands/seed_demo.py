@@ -1,7 +1,13 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from desk.demo import demo_logins, seed_organisation, seed_simulation_round
+from desk.demo import (
+    demo_logins,
+    demo_totp_secret,
+    seed_organisation,
+    seed_simulation_round,
+    seed_two_factor,
+)
 from desk.models import Region
 from logistics.demo import seed as seed_logistics
 from meetings.demo import seed as seed_meetings
@@ -29,5 +35,12 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo logins (password: {settings.DESK_DEMO_PASSWORD}):")
         )
+        two_factor = set(seed_two_factor())
         for username, what in demo_logins():
-            self.stdout.write(f"  {username:<22} {what}")
+            mark = " (2FA)" if username in two_factor else ""
+            self.stdout.write(f"  {username:<22} {what}{mark}")
+        self.stdout.write(
+            "Accounts marked 2FA also ask for a code: add the authenticator key "
+            f"{demo_totp_secret()} (time-based, 6 digits, 30 s) to an authenticator app, "
+            "or print the current code with: manage.py demo_code"
+        )
