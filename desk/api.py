@@ -6,6 +6,7 @@ from django.http import Http404
 from django.urls import include, path
 from django_filters import rest_framework as filters
 from rest_framework import exceptions, serializers, viewsets
+from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -48,6 +49,53 @@ def reach_q(user, field: str = "region", roles=None) -> Q:
     )
 
 
+# --- Relations and filters that only reach what the user may reach ----------
+#
+# A writable relation or a filter whose queryset is the whole table answers
+# "no such object" for a missing id and something else (a 404 later, a
+# service message naming the object, an empty list) for one outside the
+# user's scope: an oracle for what exists elsewhere. Each relation and filter
+# therefore takes its choices from the user's reach, so DRF's and
+# django-filter's own "invalid" answer covers both cases, word for word.
+
+
+class ScopedRelatedField(PrimaryKeyRelatedField):
+    """A primary-key relation whose choices are ``reach(user)``: an id
+    outside them reads exactly like an id that does not exist."""
+
+    def __init__(self, *, reach, model, **kwargs):
+        self.reach = reach
+        # The model, for the schema (and for the enumerating tests); the
+        # choices themselves are computed per request.
+        kwargs.setdefault("queryset", model._default_manager.none())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.reach(getattr(request, "user", None))
+
+
+def scoped_choices(reach, model):
+    """A queryset callable for django-filter's ModelChoiceFilter: the
+    choices of the requesting user (none while the schema is generated)."""
+
+    def choices(request):
+        if request is None:
+            return model._default_manager.none()
+        return reach(request.user)
+
+    return choices
+
+
+def regions_reachable(user):
+    """Regions the user may name in a filter: their subtree and above."""
+    return Region.objects.filter(reach_q(user, "code"))
+
+
+def agencies_reachable(user, roles=None):
+    return Agency.objects.filter(reach_q(user, roles=roles))
+
+
 class RegionSerializer(serializers.ModelSerializer):
     timezone_label = serializers.CharField(read_only=True)
 
@@ -58,6 +106,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 class RegionFilter(filters.FilterSet):
     within = filters.CharFilter(method="filter_within", label="Subtree of this region code")
+    parent = filters.ModelChoiceFilter(queryset=scoped_choices(regions_reachable, Region))
 
     class Meta:
         model = Region
@@ -86,9 +135,17 @@ class AgencySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "short_name", "kind", "group", "region", "email", "is_active"]
 
 
+class AgencyFilter(filters.FilterSet):
+    region = filters.ModelChoiceFilter(queryset=scoped_choices(regions_reachable, Region))
+
+    class Meta:
+        model = Agency
+        fields = ["kind", "region", "is_active"]
+
+
 class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AgencySerializer
-    filterset_fields = ["kind", "region", "is_active"]
+    filterset_class = AgencyFilter
 
     def get_queryset(self):
         return Agency.objects.filter(reach_q(self.request.user)).order_by("region_id", "name")
@@ -116,9 +173,18 @@ class ElectionSerializer(serializers.ModelSerializer):
         fields = ["id", "round", "region", "office"]
 
 
+class ElectionFilter(filters.FilterSet):
+    # Rounds are national (every desk takes part in the same round).
+    region = filters.ModelChoiceFilter(queryset=scoped_choices(regions_reachable, Region))
+
+    class Meta:
+        model = Election
+        fields = ["round", "office", "region"]
+
+
 class ElectionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ElectionSerializer
-    filterset_fields = ["round", "office", "region"]
+    filterset_class = ElectionFilter
 
     def get_queryset(self):
         return (

@@ -3,6 +3,8 @@ statistics, and the public intake and tracking (no account needed)."""
 
 from collections.abc import Mapping
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -16,12 +18,14 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from desk.api import scoped_choices
 from desk.models import Region
 from neutrality import access, selectors, services
 from neutrality.models import AuditEntry, Category, Report, ReportEvent
 from neutrality.ratelimit import client_ip, rate_limited
 from neutrality.validators import validate_region_code
 
+User = get_user_model()
 STATUS_HELP = ", ".join(Report.Status.values)
 
 
@@ -184,6 +188,11 @@ class TransitionSerializer(serializers.Serializer):
     )
 
 
+def _assignees(user):
+    assigned = selectors.queue(user).exclude(assignee=None).values("assignee")
+    return User.objects.filter(Q(pk__in=assigned) | Q(pk=getattr(user, "pk", None)))
+
+
 class ReportFilter(filters.FilterSet):
     region = filters.CharFilter(
         method="filter_region",
@@ -191,6 +200,9 @@ class ReportFilter(filters.FilterSet):
         validators=[validate_region_code],
     )
     category = filters.CharFilter(field_name="category__code")
+    # Only officers the user's own queue is assigned to (and the user): any
+    # other user id reads like one that does not exist.
+    assignee = filters.ModelChoiceFilter(queryset=scoped_choices(_assignees, User))
 
     class Meta:
         model = Report
