@@ -190,15 +190,21 @@ def minutes_save(*, meeting: Meeting, user, minutes: str) -> Meeting:
 @transaction.atomic
 def invitations_add(*, meeting: Meeting, agencies=(), people=()) -> list[Invitation]:
     """Invite agencies (as a whole) and people (through their agency). Anyone
-    outside the meeting's reach is refused, and then nobody is invited."""
+    outside the meeting's reach is refused, and then nobody is invited. The
+    refusal gives the ids the caller sent, never names: the caller may not
+    be allowed to know who sits behind an id elsewhere."""
     code = meeting.region_id
-    outside = [str(a) for a in agencies if not in_reach(code, a.region_id)]
-    outside += [p.name for p in people if not in_reach(code, p.agency.region_id)]
-    if outside:
+    outside = {
+        "agencies": [str(a.pk) for a in agencies if not in_reach(code, a.region_id)],
+        "people": [str(p.pk) for p in people if not in_reach(code, p.agency.region_id)],
+    }
+    if any(outside.values()):
         raise ValidationError(
             {
-                "people": _("Di luar jangkauan desk %(desk)s: %(names)s.")
-                % {"desk": meeting.region.name, "names": ", ".join(outside)}
+                name: _("Di luar jangkauan desk %(desk)s: %(ids)s.")
+                % {"desk": meeting.region.name, "ids": ", ".join(ids)}
+                for name, ids in outside.items()
+                if ids
             }
         )
     rows = [Invitation(meeting=meeting, agency=a) for a in agencies]
