@@ -2,10 +2,12 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from django_filters import rest_framework as filters
-from rest_framework import exceptions, serializers, viewsets
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -28,6 +30,60 @@ def exception_handler(exc, context):
         )
         exc = exceptions.ValidationError(detail=detail)
     return drf_exception_handler(exc, context)
+
+
+# --- The schema: the error answers every operation can give -------------------
+
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+# Field → messages (a list of strings), or ``rows`` → per-row errors for the
+# bulk endpoints, or ``detail`` for a body that cannot be read at all.
+_FIELD_ERRORS = {"type": "object", "additionalProperties": True}
+_ERRORS = {
+    "400": ("Invalid input: field → messages.", _FIELD_ERRORS),
+    "401": ("Token missing or invalid.", _DETAIL),
+    "403": ("Not signed in, or not allowed.", _DETAIL),
+    "404": ("Not found, or outside the user's regions (the same answer).", _DETAIL),
+    "429": ("Too many requests from this address; try again later.", _DETAIL),
+}
+
+
+class DeskAutoSchema(AutoSchema):
+    """drf-spectacular's schema, plus the error answers each operation can
+    give, so that a client (and the schemathesis gate) knows every status:
+    400 where there is input to refuse, 401/403 where an account is needed,
+    404 everywhere (missing and out of scope read alike), 429 for the public
+    endpoints (rate-limited per address)."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        public = any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())
+        has_input = "requestBody" in operation or any(
+            p["in"] == "query" for p in operation.get("parameters", [])
+        )
+        codes = {"404"}
+        if has_input:
+            codes.add("400")
+        codes |= {"429"} if public else {"401", "403"}
+        for code in sorted(codes):
+            description, schema = _ERRORS[code]
+            operation["responses"].setdefault(
+                code,
+                {"description": description, "content": {"application/json": {"schema": schema}}},
+            )
+        return operation
+
+
+@csrf_exempt  # a 404 for every method, never the CSRF failure page
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/v1/ (an id of the wrong shape, a typo):
+    the API's own JSON 404, not the site's HTML page."""
+    return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
 
 
 def reach_q(user, field: str = "region", roles=None) -> Q:

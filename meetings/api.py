@@ -397,8 +397,17 @@ class DecisionViewSet(
         )
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:00:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the desk's zone ("09:00:00"): no offset, so not
+    the schema's ``format: time``, which requires one."""
+
+
 class SeriesSerializer(serializers.ModelSerializer):
     kind = MeetingKindField()
+    start_time = LocalTimeField()
     region = ScopedRelatedField(reach=desk_regions_for, model=Region)
     until = serializers.DateField(required=False, allow_null=True)
     online_url = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -427,6 +436,10 @@ class SeriesSerializer(serializers.ModelSerializer):
             "agencies",
             "people",
         ]
+        extra_kwargs = {
+            "weekday": {"help_text": "0 = Monday … 6 = Sunday; default: the weekday of starts_on."},
+            "duration": {"help_text": "HH:MM:SS; default 02:00:00."},
+        }
 
 
 class SeriesViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

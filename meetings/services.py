@@ -379,11 +379,11 @@ def series_create(
     region: Region,
     title: str,
     kind: str,
-    weekday: int,
     start_time: datetime.time,
-    duration: datetime.timedelta,
     starts_on: datetime.date,
     until: datetime.date | None,
+    weekday: int | None = None,
+    duration: datetime.timedelta | None = None,
     venue: str = "",
     online_url: str = "",
     chair: Person | None = None,
@@ -392,7 +392,13 @@ def series_create(
     agencies=(),
     people=(),
 ) -> Series:
-    """Create the rule and every occurrence up to ``until`` ahead."""
+    """Create the rule and every occurrence up to ``until`` ahead. Without a
+    weekday, the series meets on the weekday of its first date; without a
+    duration, for the model's default (two hours)."""
+    if weekday is None:
+        weekday = starts_on.weekday()
+    if duration is None:
+        duration = Series._meta.get_field("duration").get_default()
     _check_series(region, weekday, starts_on, until, duration, venue, online_url, chair, organiser)
     series = Series.objects.create(
         region=region,

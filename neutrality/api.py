@@ -48,7 +48,9 @@ class ReportSerializer(serializers.ModelSerializer):
     status = serializers.CharField(help_text=STATUS_HELP)
     office = serializers.CharField(source="office.name")
     category = serializers.CharField(source="category.code")
-    referral_target = serializers.CharField(source="referral_target.name", default=None)
+    referral_target = serializers.CharField(
+        source="referral_target.name", default=None, allow_null=True
+    )
     reference = serializers.CharField(
         read_only=True, help_text="Register number, or #id before registration."
     )
@@ -237,6 +239,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             data["reporter"] = ReporterSerializer(report).data
         return Response(data)
 
+    @extend_schema(request=IntakeSerializer, responses={201: ReportSerializer})
     def create(self, request, *args, **kwargs):
         if not access.is_officer_anywhere(request.user):
             raise NotFound
@@ -253,7 +256,14 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=EventSerializer(many=True))
     @extend_schema(methods=["POST"], request=TransitionSerializer, responses=ReportSerializer)
-    @action(detail=True, methods=["get", "post"], serializer_class=TransitionSerializer)
+    # A bare list, not a page: a report has a handful of events.
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        serializer_class=TransitionSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
     def transitions(self, request, pk=None):
         report = self.get_object()
         if request.method == "GET":
