@@ -54,7 +54,7 @@ _ERRORS = {
 class DeskAutoSchema(AutoSchema):
     """drf-spectacular's schema, plus the error answers each operation can
     give, so that a client (and the schemathesis gate) knows every status:
-    400 where there is input to refuse, 401/403 where an account is needed,
+    400 for every write and for reads with parameters, 401/403 where an account is needed,
     404 everywhere (missing and out of scope read alike), 429 for the public
     endpoints (rate-limited per address)."""
 
@@ -63,11 +63,13 @@ class DeskAutoSchema(AutoSchema):
         if operation is None:
             return None
         public = any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())
-        has_input = "requestBody" in operation or any(
+        # A write may be refused by the service's rules even without a body
+        # (cancelling a cancelled meeting); a read only for bad parameters.
+        refusable = self.method not in ("GET", "HEAD") or any(
             p["in"] == "query" for p in operation.get("parameters", [])
         )
         codes = {"404"}
-        if has_input:
+        if refusable:
             codes.add("400")
         codes |= {"429"} if public else {"401", "403"}
         for code in sorted(codes):

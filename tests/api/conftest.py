@@ -30,8 +30,12 @@ def demo_world(db):
     return seed_demo_world()
 
 
+def token_header(user) -> dict:
+    token, _created = Token.objects.get_or_create(user=user)
+    return {"Authorization": f"Token {token.key}"}
+
+
 def token_client(user) -> APIClient:
     client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=token_header(user)["Authorization"])
     return client
