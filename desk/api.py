@@ -2,10 +2,13 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from django_filters import rest_framework as filters
-from rest_framework import exceptions, serializers, viewsets
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import exceptions, permissions, serializers, viewsets
+from rest_framework.relations import PrimaryKeyRelatedField
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -29,6 +32,62 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+# --- The schema: the error answers every operation can give -------------------
+
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+# Field → messages (a list of strings), or ``rows`` → per-row errors for the
+# bulk endpoints, or ``detail`` for a body that cannot be read at all.
+_FIELD_ERRORS = {"type": "object", "additionalProperties": True}
+_ERRORS = {
+    "400": ("Invalid input: field → messages.", _FIELD_ERRORS),
+    "401": ("Token missing or invalid.", _DETAIL),
+    "403": ("Not signed in, or not allowed.", _DETAIL),
+    "404": ("Not found, or outside the user's regions (the same answer).", _DETAIL),
+    "429": ("Too many requests from this address; try again later.", _DETAIL),
+}
+
+
+class DeskAutoSchema(AutoSchema):
+    """drf-spectacular's schema, plus the error answers each operation can
+    give, so that a client (and the schemathesis gate) knows every status:
+    400 for every write and for reads with parameters, 401/403 where an account is needed,
+    404 everywhere (missing and out of scope read alike), 429 for the public
+    endpoints (rate-limited per address)."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        public = any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())
+        # A write may be refused by the service's rules even without a body
+        # (cancelling a cancelled meeting); a read only for bad parameters.
+        refusable = self.method not in ("GET", "HEAD") or any(
+            p["in"] == "query" for p in operation.get("parameters", [])
+        )
+        codes = {"404"}
+        if refusable:
+            codes.add("400")
+        codes |= {"429"} if public else {"401", "403"}
+        for code in sorted(codes):
+            description, schema = _ERRORS[code]
+            operation["responses"].setdefault(
+                code,
+                {"description": description, "content": {"application/json": {"schema": schema}}},
+            )
+        return operation
+
+
+@csrf_exempt  # a 404 for every method, never the CSRF failure page
+def not_found(request, *args, **kwargs):
+    """Any other path under /api/v1/ (an id of the wrong shape, a typo):
+    the API's own JSON 404, not the site's HTML page."""
+    return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
+
+
 def reach_q(user, field: str = "region", roles=None) -> Q:
     """Regions inside the user's scope, and the ones above it: a Kaltim desk
     sees Kaltim's subtree and the national level's agencies and elections.
@@ -48,6 +107,53 @@ def reach_q(user, field: str = "region", roles=None) -> Q:
     )
 
 
+# --- Relations and filters that only reach what the user may reach ----------
+#
+# A writable relation or a filter whose queryset is the whole table answers
+# "no such object" for a missing id and something else (a 404 later, a
+# service message naming the object, an empty list) for one outside the
+# user's scope: an oracle for what exists elsewhere. Each relation and filter
+# therefore takes its choices from the user's reach, so DRF's and
+# django-filter's own "invalid" answer covers both cases, word for word.
+
+
+class ScopedRelatedField(PrimaryKeyRelatedField):
+    """A primary-key relation whose choices are ``reach(user)``: an id
+    outside them reads exactly like an id that does not exist."""
+
+    def __init__(self, *, reach, model, **kwargs):
+        self.reach = reach
+        # The model, for the schema (and for the enumerating tests); the
+        # choices themselves are computed per request.
+        kwargs.setdefault("queryset", model._default_manager.none())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.reach(getattr(request, "user", None))
+
+
+def scoped_choices(reach, model):
+    """A queryset callable for django-filter's ModelChoiceFilter: the
+    choices of the requesting user (none while the schema is generated)."""
+
+    def choices(request):
+        if request is None:
+            return model._default_manager.none()
+        return reach(request.user)
+
+    return choices
+
+
+def regions_reachable(user):
+    """Regions the user may name in a filter: their subtree and above."""
+    return Region.objects.filter(reach_q(user, "code"))
+
+
+def agencies_reachable(user, roles=None):
+    return Agency.objects.filter(reach_q(user, roles=roles))
+
+
 class RegionSerializer(serializers.ModelSerializer):
     timezone_label = serializers.CharField(read_only=True)
 
@@ -58,6 +164,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 class RegionFilter(filters.FilterSet):
     within = filters.CharFilter(method="filter_within", label="Subtree of this region code")
+    parent = filters.ModelChoiceFilter(queryset=scoped_choices(regions_reachable, Region))
 
     class Meta:
         model = Region
@@ -86,9 +193,17 @@ class AgencySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "short_name", "kind", "group", "region", "email", "is_active"]
 
 
+class AgencyFilter(filters.FilterSet):
+    region = filters.ModelChoiceFilter(queryset=scoped_choices(regions_reachable, Region))
+
+    class Meta:
+        model = Agency
+        fields = ["kind", "region", "is_active"]
+
+
 class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AgencySerializer
-    filterset_fields = ["kind", "region", "is_active"]
+    filterset_class = AgencyFilter
 
     def get_queryset(self):
         return Agency.objects.filter(reach_q(self.request.user)).order_by("region_id", "name")
@@ -116,9 +231,18 @@ class ElectionSerializer(serializers.ModelSerializer):
         fields = ["id", "round", "region", "office"]
 
 
+class ElectionFilter(filters.FilterSet):
+    # Rounds are national (every desk takes part in the same round).
+    region = filters.ModelChoiceFilter(queryset=scoped_choices(regions_reachable, Region))
+
+    class Meta:
+        model = Election
+        fields = ["round", "office", "region"]
+
+
 class ElectionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ElectionSerializer
-    filterset_fields = ["round", "office", "region"]
+    filterset_class = ElectionFilter
 
     def get_queryset(self):
         return (

@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from desk import api as desk_api
 from desk import twofactor_views, views
 from desk.operations import operations_view
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("api/v1/", include("meetings.api")),
     path("api/v1/", include("neutrality.api")),
     path("api/v1/", include("logistics.api")),
+    re_path(r"^api/v1/", desk_api.not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "api/docs/",

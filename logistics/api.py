@@ -4,8 +4,9 @@ the dashboards as JSON, and problems."""
 from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -248,7 +249,7 @@ class DashboardView(APIView):
 
 
 class ProblemSerializer(serializers.ModelSerializer):
-    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Problem
@@ -267,7 +268,18 @@ class ProblemSerializer(serializers.ModelSerializer):
 
 
 class AreaDashboardView(DashboardView):
-    @extend_schema(responses={200: DashboardSerializer}, operation_id="logistics_dashboard_area")
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "code",
+                location=OpenApiParameter.PATH,
+                pattern=r"^\d{2}(\.\d{2}){0,2}(\.\d{4})?$",
+                description="A region code in the user's scope: 64, 64.11, 64.11.01, 64.11.01.2001",
+            )
+        ],
+        responses={200: DashboardSerializer},
+        operation_id="logistics_dashboard_area",
+    )
     def get(self, request, code=None):
         return super().get(request, code)
 
@@ -275,14 +287,21 @@ class AreaDashboardView(DashboardView):
 class ProblemListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: ProblemSerializer(many=True)}, operation_id="logistics_problems")
+    @extend_schema(
+        parameters=[OpenApiParameter("status", enum=Problem.Status.values, required=False)],
+        responses={200: ProblemSerializer(many=True)},
+        operation_id="logistics_problems",
+    )
     def get(self, request):
         scope = selectors.view_scope(request.user)
         if scope.is_empty:
             raise Http404
         qs = scope.filter(Problem.objects.select_related("item"))
-        if request.query_params.get("status"):
-            qs = qs.filter(status=request.query_params["status"])
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in Problem.Status.values:
+                raise ValidationError({"status": [_("Status masalah tidak dikenal.")]})
+            qs = qs.filter(status=wanted)
         return Response(ProblemSerializer(qs[:500], many=True).data)
 
 

@@ -6,19 +6,23 @@ services, so the API refuses what the forms refuse, with the same messages."""
 from django.db import transaction
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from desk.api import ScopedRelatedField, agencies_reachable, reach_q, scoped_choices
 from desk.models import Agency, Person, Region
 from desk.scope import scope_for
 from logistics.models import Problem
+from logistics.selectors import view_scope as logistics_scope
 from meetings import links, services
 from meetings.models import Decision, Invitation, Kind, Meeting, Series
-from meetings.selectors import READ_ROLES, WRITE_ROLES
+from meetings.selectors import READ_ROLES, WRITE_ROLES, desk_regions_for
+from neutrality.access import reports_for
 from neutrality.models import Report
 
 
@@ -34,6 +38,96 @@ class MeetingKindField(serializers.ChoiceField):
 def _writable(request, region_code: str) -> None:
     if not scope_for(request.user, WRITE_ROLES).contains(region_code):
         raise NotFound
+
+
+# What each relation may name: only what the user may reach (desk.api). The
+# services then apply the meeting's own reach rule (meetings.selectors.in_reach)
+# to what is left, so their messages only ever name objects the user may see.
+
+
+def _agencies(user):
+    return agencies_reachable(user, WRITE_ROLES).select_related("region")
+
+
+def _people(user):
+    return Person.objects.filter(reach_q(user, "agency__region", WRITE_ROLES)).select_related(
+        "agency"
+    )
+
+
+def _meetings_writable(user):
+    return scope_for(user, WRITE_ROLES).filter(Meeting.objects.select_related("region"))
+
+
+def _meetings_readable(user):
+    return scope_for(user, READ_ROLES).filter(Meeting.objects.all())
+
+
+def _series_readable(user):
+    return scope_for(user, READ_ROLES).filter(Series.objects.all())
+
+
+def _regions_readable(user):
+    return scope_for(user, READ_ROLES).filter(Region.objects.all(), "code")
+
+
+def _regions_writable(user):
+    return scope_for(user, WRITE_ROLES).filter(Region.objects.all(), "code")
+
+
+def _agencies_readable(user):
+    return agencies_reachable(user, READ_ROLES)
+
+
+def _problems(user):
+    return logistics_scope(user).filter(Problem.objects.all())
+
+
+def _agency_field(**kwargs):
+    return ScopedRelatedField(reach=_agencies, model=Agency, **kwargs)
+
+
+def _person_field(**kwargs):
+    return ScopedRelatedField(reach=_people, model=Person, **kwargs)
+
+
+def _choice(reach, model):
+    return filters.ModelChoiceFilter(queryset=scoped_choices(reach, model))
+
+
+class MeetingFilter(filters.FilterSet):
+    region = _choice(_regions_readable, Region)
+    series = _choice(_series_readable, Series)
+
+    class Meta:
+        model = Meeting
+        fields = ["region", "series", "status"]
+
+
+class InvitationFilter(filters.FilterSet):
+    meeting = _choice(_meetings_readable, Meeting)
+
+    class Meta:
+        model = Invitation
+        fields = ["meeting", "attendance"]
+
+
+class DecisionFilter(filters.FilterSet):
+    meeting = _choice(_meetings_readable, Meeting)
+    region = _choice(_regions_readable, Region)
+    responsible_agency = _choice(_agencies_readable, Agency)
+
+    class Meta:
+        model = Decision
+        fields = ["meeting", "region", "status", "responsible_agency"]
+
+
+class SeriesFilter(filters.FilterSet):
+    region = _choice(_regions_readable, Region)
+
+    class Meta:
+        model = Series
+        fields = ["region"]
 
 
 class InvitationSerializer(serializers.ModelSerializer):
@@ -58,7 +152,7 @@ class InvitationSerializer(serializers.ModelSerializer):
 
 
 class MeetingSerializer(serializers.ModelSerializer):
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    region = ScopedRelatedField(reach=desk_regions_for, model=Region)
     kind = MeetingKindField()
     timezone = serializers.CharField(source="region.timezone", read_only=True)
     timezone_label = serializers.CharField(source="region.timezone_label", read_only=True)
@@ -66,21 +160,10 @@ class MeetingSerializer(serializers.ModelSerializer):
     local_start = serializers.SerializerMethodField()
     local_end = serializers.SerializerMethodField()
     online_url = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    chair = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.all(), required=False, allow_null=True
-    )
-    organiser = serializers.PrimaryKeyRelatedField(
-        queryset=Agency.objects.all(), required=False, allow_null=True
-    )
-    agencies = serializers.PrimaryKeyRelatedField(
-        queryset=Agency.objects.all(), many=True, write_only=True, required=False
-    )
-    people = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.select_related("agency"),
-        many=True,
-        write_only=True,
-        required=False,
-    )
+    chair = _person_field(required=False, allow_null=True)
+    organiser = _agency_field(required=False, allow_null=True)
+    agencies = _agency_field(many=True, write_only=True, required=False)
+    people = _person_field(many=True, write_only=True, required=False)
 
     class Meta:
         model = Meeting
@@ -126,7 +209,7 @@ class MeetingViewSet(
     zone. POST ``/meetings/<id>/cancel/`` cancels one meeting."""
 
     serializer_class = MeetingSerializer
-    filterset_fields = ["region", "series", "status"]
+    filterset_class = MeetingFilter
 
     def get_queryset(self):
         return (
@@ -139,7 +222,13 @@ class MeetingViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         _writable(self.request, data["region"].code)
-        serializer.instance = services.meeting_schedule(user=self.request.user, **data)
+        minutes = data.pop("minutes", "")
+        meeting = services.meeting_schedule(user=self.request.user, **data)
+        if minutes:
+            meeting = services.minutes_save(
+                meeting=meeting, user=self.request.user, minutes=minutes
+            )
+        serializer.instance = meeting
 
     @transaction.atomic
     def perform_update(self, serializer):
@@ -151,6 +240,7 @@ class MeetingViewSet(
             meeting=serializer.instance, user=self.request.user, **data
         )
 
+    @extend_schema(request=None, responses=MeetingSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         meeting = self.get_object()
@@ -164,7 +254,7 @@ class InvitationViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     represented with ``represented_by``, unknown)."""
 
     serializer_class = InvitationSerializer
-    filterset_fields = ["meeting", "attendance"]
+    filterset_class = InvitationFilter
 
     def get_queryset(self):
         return (
@@ -194,25 +284,33 @@ class DecisionSerializer(serializers.ModelSerializer):
 
     overdue = serializers.SerializerMethodField()
     note = serializers.CharField(write_only=True, required=False, allow_blank=True)
-    report = serializers.PrimaryKeyRelatedField(
-        queryset=Report.objects.all(),
+    meeting = ScopedRelatedField(reach=_meetings_writable, model=Meeting)
+    responsible_agency = _agency_field()
+    responsible_person = _person_field(required=False, allow_null=True)
+    report = ScopedRelatedField(
+        reach=reports_for,
+        model=Report,
         required=False,
         allow_null=True,
         error_messages={"does_not_exist": _("Laporan tidak ditemukan di wilayah desk ini.")},
     )
-    problem = serializers.PrimaryKeyRelatedField(
-        queryset=Problem.objects.all(),
+    problem = ScopedRelatedField(
+        reach=_problems,
+        model=Problem,
         required=False,
         allow_null=True,
         error_messages={
             "does_not_exist": _("Masalah logistik tidak ditemukan di wilayah desk ini.")
         },
     )
-    area = serializers.PrimaryKeyRelatedField(
-        queryset=Region.objects.all(),
+    area = ScopedRelatedField(
+        reach=_regions_writable,
+        model=Region,
         required=False,
         allow_null=True,
-        error_messages={"does_not_exist": _("Kode wilayah «{pk_value}» tidak dikenal.")},
+        error_messages={
+            "does_not_exist": _("Wilayah «{pk_value}» tidak ditemukan di wilayah desk ini.")
+        },
     )
 
     class Meta:
@@ -255,7 +353,7 @@ class DecisionViewSet(
     ``due_on`` and an optional ``note`` to follow it up."""
 
     serializer_class = DecisionSerializer
-    filterset_fields = ["meeting", "region", "status", "responsible_agency"]
+    filterset_class = DecisionFilter
 
     def get_queryset(self):
         return (
@@ -299,20 +397,24 @@ class DecisionViewSet(
         )
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:00:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the desk's zone ("09:00:00"): no offset, so not
+    the schema's ``format: time``, which requires one."""
+
+
 class SeriesSerializer(serializers.ModelSerializer):
     kind = MeetingKindField()
-    region = serializers.PrimaryKeyRelatedField(queryset=Region.objects.all())
+    start_time = LocalTimeField()
+    region = ScopedRelatedField(reach=desk_regions_for, model=Region)
     until = serializers.DateField(required=False, allow_null=True)
     online_url = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    agencies = serializers.PrimaryKeyRelatedField(
-        queryset=Agency.objects.all(), many=True, write_only=True, required=False
-    )
-    people = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.select_related("agency"),
-        many=True,
-        write_only=True,
-        required=False,
-    )
+    chair = _person_field(required=False, allow_null=True)
+    organiser = _agency_field(required=False, allow_null=True)
+    agencies = _agency_field(many=True, write_only=True, required=False)
+    people = _person_field(many=True, write_only=True, required=False)
 
     class Meta:
         model = Series
@@ -334,6 +436,10 @@ class SeriesSerializer(serializers.ModelSerializer):
             "agencies",
             "people",
         ]
+        extra_kwargs = {
+            "weekday": {"help_text": "0 = Monday … 6 = Sunday; default: the weekday of starts_on."},
+            "duration": {"help_text": "HH:MM:SS; default 02:00:00."},
+        }
 
 
 class SeriesViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -341,7 +447,7 @@ class SeriesViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     ``/meetings/?series=<id>``); ``until`` is required, at most a year on."""
 
     serializer_class = SeriesSerializer
-    filterset_fields = ["region"]
+    filterset_class = SeriesFilter
 
     def get_queryset(self):
         return scope_for(self.request.user, READ_ROLES).filter(Series.objects.all()).order_by("id")

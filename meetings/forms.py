@@ -185,14 +185,14 @@ class InviteForm(DirectoryFieldsMixin, forms.Form):
 
     def __init__(self, *args, meeting, **kwargs):
         super().__init__(*args, **kwargs)
-        # Any agency or person may be posted: the service refuses those
-        # outside the meeting's reach with a message naming them.
-        self.fields["agencies"].queryset = Agency.objects.select_related("region")
-        self.fields["people"].queryset = Person.objects.select_related("agency")
+        # Only the meeting's reach may be posted: an id outside it gets the
+        # same "invalid choice" as an id that does not exist, never a name.
         self.choices_agencies = agencies_in_reach(meeting.region).order_by("region_id", "name")
         self.choices_people = (
             people_in_reach(meeting.region).select_related("agency").order_by("agency__name")
         )
+        self.fields["agencies"].queryset = self.choices_agencies
+        self.fields["people"].queryset = self.choices_people
         self.fields["agencies"].widget.choices = [(a.pk, str(a)) for a in self.choices_agencies]
         self.fields["people"].widget.choices = [
             (p.pk, f"{p.name} — {p.agency}") for p in self.choices_people

@@ -183,15 +183,21 @@ def minutes_save(*, meeting: Meeting, user, minutes: str) -> Meeting:
 @transaction.atomic
 def invitations_add(*, meeting: Meeting, agencies=(), people=()) -> list[Invitation]:
     """Invite agencies (as a whole) and people (through their agency). Anyone
-    outside the meeting's reach is refused, and then nobody is invited."""
+    outside the meeting's reach is refused, and then nobody is invited. The
+    refusal gives the ids the caller sent, never names: the caller may not
+    be allowed to know who sits behind an id elsewhere."""
     code = meeting.region_id
-    outside = [str(a) for a in agencies if not in_reach(code, a.region_id)]
-    outside += [p.name for p in people if not in_reach(code, p.agency.region_id)]
-    if outside:
+    outside = {
+        "agencies": [str(a.pk) for a in agencies if not in_reach(code, a.region_id)],
+        "people": [str(p.pk) for p in people if not in_reach(code, p.agency.region_id)],
+    }
+    if any(outside.values()):
         raise ValidationError(
             {
-                "people": _("Di luar jangkauan desk %(desk)s: %(names)s.")
-                % {"desk": meeting.region.name, "names": ", ".join(outside)}
+                name: _("Di luar jangkauan desk %(desk)s: %(ids)s.")
+                % {"desk": meeting.region.name, "ids": ", ".join(ids)}
+                for name, ids in outside.items()
+                if ids
             }
         )
     rows = [Invitation(meeting=meeting, agency=a) for a in agencies]
@@ -366,11 +372,11 @@ def series_create(
     region: Region,
     title: str,
     kind: str,
-    weekday: int,
     start_time: datetime.time,
-    duration: datetime.timedelta,
     starts_on: datetime.date,
     until: datetime.date | None,
+    weekday: int | None = None,
+    duration: datetime.timedelta | None = None,
     venue: str = "",
     online_url: str = "",
     chair: Person | None = None,
@@ -379,7 +385,13 @@ def series_create(
     agencies=(),
     people=(),
 ) -> Series:
-    """Create the rule and every occurrence up to ``until`` ahead."""
+    """Create the rule and every occurrence up to ``until`` ahead. Without a
+    weekday, the series meets on the weekday of its first date; without a
+    duration, for the model's default (two hours)."""
+    if weekday is None:
+        weekday = starts_on.weekday()
+    if duration is None:
+        duration = Series._meta.get_field("duration").get_default()
     _check_series(region, weekday, starts_on, until, duration, venue, online_url, chair, organiser)
     series = Series.objects.create(
         region=region,

@@ -3,6 +3,8 @@ statistics, and the public intake and tracking (no account needed)."""
 
 from collections.abc import Mapping
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -16,12 +18,14 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from desk.api import scoped_choices
 from desk.models import Region
 from neutrality import access, selectors, services
 from neutrality.models import AuditEntry, Category, Report, ReportEvent
 from neutrality.ratelimit import client_ip, rate_limited
 from neutrality.validators import validate_region_code
 
+User = get_user_model()
 STATUS_HELP = ", ".join(Report.Status.values)
 
 
@@ -44,7 +48,9 @@ class ReportSerializer(serializers.ModelSerializer):
     status = serializers.CharField(help_text=STATUS_HELP)
     office = serializers.CharField(source="office.name")
     category = serializers.CharField(source="category.code")
-    referral_target = serializers.CharField(source="referral_target.name", default=None)
+    referral_target = serializers.CharField(
+        source="referral_target.name", default=None, allow_null=True
+    )
     reference = serializers.CharField(
         read_only=True, help_text="Register number, or #id before registration."
     )
@@ -183,6 +189,11 @@ class TransitionSerializer(serializers.Serializer):
     )
 
 
+def _assignees(user):
+    assigned = selectors.queue(user).exclude(assignee=None).values("assignee")
+    return User.objects.filter(Q(pk__in=assigned) | Q(pk=getattr(user, "pk", None)))
+
+
 class ReportFilter(filters.FilterSet):
     region = filters.CharFilter(
         method="filter_region",
@@ -190,6 +201,9 @@ class ReportFilter(filters.FilterSet):
         validators=[validate_region_code],
     )
     category = filters.CharFilter(field_name="category__code")
+    # Only officers the user's own queue is assigned to (and the user): any
+    # other user id reads like one that does not exist.
+    assignee = filters.ModelChoiceFilter(queryset=scoped_choices(_assignees, User))
 
     class Meta:
         model = Report
@@ -240,6 +254,7 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             data["reporter"] = ReporterSerializer(report).data
         return Response(data)
 
+    @extend_schema(request=IntakeSerializer, responses={201: ReportSerializer})
     def create(self, request, *args, **kwargs):
         if not access.is_officer_anywhere(request.user):
             raise NotFound
@@ -263,7 +278,14 @@ class ReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=EventSerializer(many=True))
     @extend_schema(methods=["POST"], request=TransitionSerializer, responses=ReportSerializer)
-    @action(detail=True, methods=["get", "post"], serializer_class=TransitionSerializer)
+    # A bare list, not a page: a report has a handful of events.
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        serializer_class=TransitionSerializer,
+        pagination_class=None,
+        filter_backends=[],
+    )
     def transitions(self, request, pk=None):
         report = self.get_object()
         if request.method == "GET":

@@ -193,7 +193,10 @@ def test_api_links_with_one_answer_for_unknown_and_out_of_scope(
     assert outside.json() == unknown.json()
     assert outside.json()["report"] == ["Laporan tidak ditemukan di wilayah desk ini."]
     bad_area = client.post(url, {**base, "area": "35.28"})
-    assert bad_area.status_code == 400 and "wilayah desk ini" in bad_area.json()["area"][0]
+    unknown_area = client.post(url, {**base, "area": "99.99"})
+    assert bad_area.status_code == unknown_area.status_code == 400
+    assert bad_area.json()["area"] == ["Wilayah «35.28» tidak ditemukan di wilayah desk ini."]
+    assert unknown_area.json()["area"] == ["Wilayah «99.99» tidak ditemukan di wilayah desk ini."]
     assert not Decision.objects.exists()
 
     created = client.post(
