@@ -380,8 +380,9 @@ class RoleAssignmentAdmin(ScopedAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        if not request.user.is_superuser:
-            # An empty region means the whole country: only superusers grant that.
+        if not request.user.is_superuser and "region" in form.base_fields:
+            # An empty region means the whole country: only superusers grant
+            # that. (A row the user may only read has no fields to set.)
             form.base_fields["region"].required = True
         actor = request.user
 
