@@ -504,9 +504,15 @@ for device_model, device_admin in (
     (StaticDevice, StaticDeviceAdmin),
 ):
     admin.site.unregister(device_model)
+    # The recovery codes' inline too: every relation under the reach rules.
+    inlines = [type(i.__name__, (RelationScopeMixin, i), {}) for i in device_admin.inlines]
     admin.site.register(
         device_model,
-        type(device_admin.__name__, (SuperuserOnly, RelationScopeMixin, device_admin), {}),
+        type(
+            device_admin.__name__,
+            (SuperuserOnly, RelationScopeMixin, device_admin),
+            {"inlines": inlines},
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -127,8 +128,13 @@ class BadInputMiddleware:
             if _bad_urlencoded(request.body):
                 return self.answer(request, api)
         elif content_type == "multipart/form-data":
-            names = [f.name or "" for files in request.FILES.lists() for f in files[1]]
-            values = [v for _k, vs in request.POST.lists() for v in [_k, *vs]]
+            try:
+                names = [f.name or "" for files in request.FILES.lists() for f in files[1]]
+                values = [v for _k, vs in request.POST.lists() for v in [_k, *vs]]
+            except MultiPartParserError:
+                # Not the multipart body it claims to be: nothing can read
+                # it, and the API must still answer in JSON.
+                return self.answer(request, api, unreadable=True)
             if any(NUL in text for text in values + names):
                 return self.answer(request, api)
         elif api and (content_type == "application/json" or content_type.endswith("+json")):
@@ -144,11 +150,14 @@ class BadInputMiddleware:
                     return JsonResponse(errors, status=400)
         return None
 
-    def answer(self, request, api):
-        message = _(
-            "Permintaan ini memuat karakter yang tidak sah (NUL atau bukan UTF-8). "
-            "Periksa alamat dan isian, lalu coba lagi."
-        )
+    def answer(self, request, api, *, unreadable=False):
+        if unreadable:
+            message = _("Isi permintaan ini tidak dapat dibaca. Periksa berkasnya, lalu coba lagi.")
+        else:
+            message = _(
+                "Permintaan ini memuat karakter yang tidak sah (NUL atau bukan UTF-8). "
+                "Periksa alamat dan isian, lalu coba lagi."
+            )
         if api:
             return JsonResponse({"detail": message}, status=400)
         return render(request, "400.html", {"message": message}, status=400)

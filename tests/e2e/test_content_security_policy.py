@@ -41,7 +41,9 @@ def test_public_intake_form_runs_under_the_policy(watched):
     province = Region.objects.get(code="64")
     watched.select_option("#id_province", province.code)
     # The cascade fetches the province's kabupaten from this origin.
-    watched.wait_for_function("document.querySelectorAll('#id_regency option').length > 1")
+    # (A selector wait, not wait_for_function: Playwright evaluates that
+    # string with eval when it polls, which the policy rightly refuses.)
+    watched.locator("#id_regency option").nth(1).wait_for(state="attached")
     assert violations(watched) == []
 
 
