@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from desk.phone import normalise_phone
 
-# The three zones of Keppres 41/1987; no daylight saving (DOMAIN.md section D).
+# The three zones of Keppres 41/1987; no daylight saving (docs/domain.md section D).
 TIMEZONE_LABELS = {
     "Asia/Jakarta": "WIB",
     "Asia/Makassar": "WITA",

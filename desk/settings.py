@@ -356,7 +356,7 @@ DESK_DEMO_PASSWORD = env.str("DESK_DEMO_PASSWORD", default="pilkada-demo-2024")
 # Calendar days Bawaslu has for the initial study (kajian awal) of a neutrality
 # report, i.e. its deadline until it is registered or not. 2 under the
 # general-election rule (Perbawaslu 7/2022 Art. 15(1)); the Pilkada figure is
-# unconfirmed (DOMAIN.md B), hence a setting. The 3(+2)-day follow-up runs
+# unconfirmed (docs/domain.md B), hence a setting. The 3(+2)-day follow-up runs
 # from registration.
 NEUTRALITY_INITIAL_STUDY_DAYS = env_int("NEUTRALITY_INITIAL_STUDY_DAYS", 2)
 if not 0 <= NEUTRALITY_INITIAL_STUDY_DAYS <= 30:

@@ -27,7 +27,7 @@ def private_storage():
 
 
 class Stage(models.IntegerChoices):
-    """Where an item is along the chain (DOMAIN.md E); it only moves forward
+    """Where an item is along the chain (docs/domain.md E); it only moves forward
     unless an officer corrects it with a reason."""
 
     NONE = 0, _("Belum dikirim")

@@ -1,7 +1,7 @@
 """ASN neutrality reports: intake, routing to a Bawaslu office, triage against
 the legal deadlines, referral onward, with the reporter protected.
 
-Legal facts (DOMAIN.md B, C): the report window is 7 calendar days from the
+Legal facts (docs/domain.md B, C): the report window is 7 calendar days from the
 day the incident became known; a report counts as received once registered,
 and Bawaslu follows up within 3 calendar days of that, +2 when more
 information is requested; before registration the deadline is the initial
@@ -51,7 +51,7 @@ class Category(models.Model):
 class ReferralTarget(models.Model):
     """Where violations are referred, with the period it was competent.
 
-    KASN until 23 Aug 2024, BKN since 24 Aug 2024 (DOMAIN.md B); MK
+    KASN until 23 Aug 2024, BKN since 24 Aug 2024 (docs/domain.md B); MK
     121/PUU-XXII/2024 will move it again, so this is data, not code.
     """
 

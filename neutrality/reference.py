@@ -33,7 +33,7 @@ CATEGORIES = [
     ),
 ]
 
-# KASN stopped acting on 24 Aug 2024; Bawaslu forwards to BKN since (DOMAIN.md B).
+# KASN stopped acting on 24 Aug 2024; Bawaslu forwards to BKN since (docs/domain.md B).
 REFERRAL_TARGETS = [
     ("KASN (Komisi Aparatur Sipil Negara)", None, datetime.date(2024, 8, 23)),
     ("BKN (Badan Kepegawaian Negara)", datetime.date(2024, 8, 24), None),

@@ -68,7 +68,7 @@ def office_for(region: Region, *, provincial_matter: bool) -> tuple[Agency, str]
     """The Bawaslu office competent for an incident in ``region``, and why.
 
     Kab/kota for a bupati/wali kota matter, the province for a provincial ASN
-    or a governor election (DOMAIN.md B, inferred from the hierarchy). Bawaslu
+    or a governor election (docs/domain.md B, inferred from the hierarchy). Bawaslu
     is permanent in every kab/kota (MK 48/PUU-XVII/2019), so a missing office
     is created rather than leaving the report nowhere.
     """
@@ -149,7 +149,7 @@ def local_today(region: Region) -> datetime.date:
 
 def initial_study_days() -> int:
     """Days for the initial study before registration (unconfirmed for
-    Pilkada, DOMAIN.md B: a setting, 2 by default)."""
+    Pilkada, docs/domain.md B: a setting, 2 by default)."""
     return settings.NEUTRALITY_INITIAL_STUDY_DAYS
 
 

@@ -1,5 +1,5 @@
 """The items of UU Pilkada Art. 78(1) and the supplies packed per TPS
-(DOMAIN.md E). Quantities per TPS marked [U] there are starting values, edited
+(docs/domain.md E). Quantities per TPS marked [U] there are starting values, edited
 in the admin, not code."""
 
 from django.db import migrations

@@ -1,5 +1,5 @@
 """The 3(+2)-day follow-up runs from registration (a report counts as
-received once registered, DOMAIN.md B); before it, the initial study's
+received once registered, docs/domain.md B); before it, the initial study's
 deadline (settings.NEUTRALITY_INITIAL_STUDY_DAYS).
 
 Backfill: a registered report's registration date is the local date (its
