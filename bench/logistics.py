@@ -161,6 +161,7 @@ def main():
     from django.test.utils import CaptureQueriesContext
 
     from desk.elections import load_spec, round_load
+    from desk.models import Role, RoleAssignment
     from desk.regions import import_regions
     from desk.scope import Scope
     from logistics import services
@@ -172,7 +173,10 @@ def main():
     round_load(spec=load_spec())
     with timed(results, "generate"), transaction.atomic():
         n_villages, n_deliveries, n_items = generate(connection)
-    user = get_user_model().objects.create_superuser("bench", "b@example.org", "x")
+    # A nationwide viewer (the Sekda's role at national level): a superuser
+    # would first be asked for a second factor.
+    user = get_user_model().objects.create_user("bench", "b@example.org", "x")
+    RoleAssignment.objects.create(user=user, role=Role.VIEWER, region=None)
     client = Client()
     client.force_login(user)
 
