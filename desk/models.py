@@ -406,8 +406,7 @@ class FailedTask(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk writes that would rewrite history are refused, like single ones
-    (the same rule as neutrality's trail; desk may not import an app)."""
+    """Bulk writes that would rewrite history are refused, like single ones."""
 
     def update(self, **kwargs):
         raise ValidationError(_("Riwayat tidak dapat diubah."))
@@ -416,7 +415,25 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ValidationError(_("Riwayat tidak dapat dihapus."))
 
 
-class AccessAudit(models.Model):
+class AppendOnly(models.Model):
+    """A history row: written once, never changed or deleted (every trail of
+    the product: grants here, neutrality's reports and audit)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError(_("Riwayat tidak dapat diubah."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Riwayat tidak dapat dihapus."))
+
+
+class AccessAudit(AppendOnly):
     """One grant, change or revoke of a role, or of an account's staff,
     superuser or active flag: who did it, when, before → after.
 
@@ -468,8 +485,6 @@ class AccessAudit(models.Model):
     after = models.CharField(_("sesudah"), max_length=300, blank=True)
     ip = models.GenericIPAddressField(_("alamat IP"), null=True, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("jejak pemberian akses")
         verbose_name_plural = _("jejak pemberian akses")
@@ -477,11 +492,3 @@ class AccessAudit(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor or '-'} {self.action} {self.subject}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("Riwayat tidak dapat diubah."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Riwayat tidak dapat dihapus."))

@@ -13,14 +13,13 @@ BKN since 24 Aug 2024), then the PPK records the sanction.
 import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from desk.models import Agency, Region
+from desk.models import Agency, AppendOnly, Region
 
 FOLLOW_UP_DAYS = 3
 EXTENSION_DAYS = 2
@@ -352,31 +351,6 @@ class Evidence(models.Model):
 
     def __str__(self):
         return self.original_name or self.url
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk writes that would rewrite history are refused, like single ones."""
-
-    def update(self, **kwargs):
-        raise ValidationError(_("Riwayat tidak dapat diubah."))
-
-    def delete(self):
-        raise ValidationError(_("Riwayat tidak dapat dihapus."))
-
-
-class AppendOnly(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ValidationError(_("Riwayat tidak dapat diubah."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Riwayat tidak dapat dihapus."))
 
 
 class ReportEvent(AppendOnly):
