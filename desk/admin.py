@@ -291,6 +291,43 @@ class ScopedAdmin(DeskAdmin):
         return scope_for(request.user).filter(super().get_queryset(request), self.scope_field)
 
 
+class ReadOnly:
+    """For rows the product writes (history, trails): read here, never
+    added, changed or deleted."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ReadOnly, ScopedAdmin):
+    """Read-only, scoped by ``scope_field`` like every admin page."""
+
+
+class TrailAdmin(ReadOnly, DeskAdmin):
+    """A trail administrators read by their role, with no model permission:
+    staff holding the Administrator role (``nationwide_only``: at national
+    level). Each trail filters its rows by the administered regions."""
+
+    nationwide_only = False
+
+    def administered(self, request):
+        return scope_for(request.user, Role.ADMINISTRATOR)
+
+    def has_view_permission(self, request, obj=None):
+        # The admin site itself lets only active staff in.
+        scope = self.administered(request)
+        return scope.nationwide if self.nationwide_only else not scope.is_empty
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
 class NationalDataAdmin(DeskAdmin):
     """Data that holds for the whole country: read by whoever holds the
     permission, written by superusers only (a provincial administrator would
@@ -517,7 +554,7 @@ for device_model, device_admin in (
 
 
 @admin.register(AccessAudit)
-class AccessAuditAdmin(DeskAdmin):
+class AccessAuditAdmin(TrailAdmin):
     """The grant trail, read-only: a superuser reads all of it, a staff user
     with the Administrator role the entries of the regions administered
     (before or after the change), nationwide administrators everything."""
@@ -527,26 +564,8 @@ class AccessAuditAdmin(DeskAdmin):
     list_select_related = ["actor"]
     search_fields = ["subject", "actor__username", "before", "after"]
 
-    def _scope(self, request):
-        return scope_for(request.user, Role.ADMINISTRATOR)
-
-    def has_view_permission(self, request, obj=None):
-        return not self._scope(request).is_empty
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_queryset(self, request):
-        scope = self._scope(request)
+        scope = self.administered(request)
         queryset = super().get_queryset(request)
         if scope.nationwide:
             return queryset
@@ -575,30 +594,15 @@ class ElectionAdmin(ScopedAdmin):
 
 
 @admin.register(FailedTask)
-class FailedTaskAdmin(admin.ModelAdmin):
+class FailedTaskAdmin(TrailAdmin):
     """Written by the worker (desk/tasksignals.py), read on the operations
     page; a task has no region, so only nationwide administrators see it."""
 
+    nationwide_only = True
     list_display = ["failed_at", "task_name", "error", "request_id"]
     list_filter = ["task_name"]
     search_fields = ["task_name", "task_id", "request_id"]
     readonly_fields = [f.name for f in FailedTask._meta.fields]
-
-    def has_view_permission(self, request, obj=None):
-        # Granted by the role, like the audit trails: no model permission.
-        return scope_for(request.user, Role.ADMINISTRATOR).nationwide
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # --- Accounts, groups and API tokens ------------------------------------------

@@ -3,7 +3,14 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from desk.admin import TARGET_RULES, DeskAdmin, NationalDataAdmin, ScopedAdmin, everything
+from desk.admin import (
+    TARGET_RULES,
+    DeskAdmin,
+    NationalDataAdmin,
+    ReadOnlyAdmin,
+    ScopedAdmin,
+    everything,
+)
 from logistics import services
 from logistics.models import (
     Delivery,
@@ -71,15 +78,10 @@ class ProblemAdmin(ScopedAdmin):
     has_add_permission = has_delete_permission = has_change_permission
 
 
-class HistoryAdmin(ScopedAdmin):
+class HistoryAdmin(ReadOnlyAdmin):
     """Append-only history: read, never added, changed or deleted here."""
 
     list_filter = ["source"]
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    has_add_permission = has_delete_permission = has_change_permission
 
 
 @admin.register(DeliveryEvent)

@@ -5,9 +5,7 @@ by administrators and changed by nobody."""
 from django.contrib import admin
 from django.db.models.constants import LOOKUP_SEP
 
-from desk.admin import TARGET_RULES, NationalDataAdmin, ScopedAdmin, everything
-from desk.models import Role
-from desk.scope import scope_for
+from desk.admin import TARGET_RULES, NationalDataAdmin, ReadOnlyAdmin, TrailAdmin, everything
 from neutrality.access import reports_for
 from neutrality.models import AuditEntry, Category, ReferralTarget, Report, ReportEvent
 
@@ -44,17 +42,6 @@ class ReferralTargetAdmin(NationalDataAdmin):
     list_display = ["name", "agency", "valid_from", "valid_until"]
 
 
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Report)
 class ReportAdmin(ReadOnlyAdmin):
     scope_field = "office__region"
@@ -71,24 +58,13 @@ class ReportAdmin(ReadOnlyAdmin):
         return super().lookup_allowed(lookup, value, request)
 
 
-class HistoryAdmin(ReadOnlyAdmin):
+class HistoryAdmin(TrailAdmin):
     """History that administrators read without being granted anything
     else: a superuser everywhere, a staff user holding the Administrator
     role in the regions administered (nationwide without a region)."""
 
-    def _scope(self, request):
-        return scope_for(request.user, Role.ADMINISTRATOR)
-
-    def has_view_permission(self, request, obj=None):
-        # The admin site itself lets only active staff in.
-        return not self._scope(request).is_empty
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
     def get_queryset(self, request):
-        queryset = admin.ModelAdmin.get_queryset(self, request)
-        return self._scope(request).filter(queryset, self.scope_field)
+        return self.administered(request).filter(super().get_queryset(request), self.scope_field)
 
 
 @admin.register(ReportEvent)
