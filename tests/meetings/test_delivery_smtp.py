@@ -14,8 +14,8 @@ from django.conf import settings as django_settings
 from meetings import reminders
 from meetings.models import ReminderDelivery
 from meetings.tasks import deliver_reminders
-from tests.meetings.test_kill_drill import RecordingHandler, invite
-from tests.meetings.workers import free_port
+from tests.meetings.test_kill_drill import RecordingHandler
+from tests.meetings.workers import free_port, invite
 
 
 class PickyHandler(RecordingHandler):

@@ -10,7 +10,6 @@ no SMTP client can close it (RFC 1047). Nothing else may duplicate, and nothing 
 drill prints its measured figure (README, docs/meetings.md)."""
 
 import asyncio
-import datetime
 import os
 import random
 import signal
@@ -23,13 +22,10 @@ import pytest
 import redis
 from aiosmtpd.controller import Controller
 from django.conf import settings
-from django.utils import timezone
 
-from desk.models import Agency, Person, Region
-from meetings import services
 from meetings.models import ReminderDelivery
 from meetings.tasks import deliver_reminders, send_due_reminders
-from tests.meetings.workers import free_port, start_worker, stop, wait_for, worker_env
+from tests.meetings.workers import free_port, invite, start_worker, stop, wait_for, worker_env
 
 pytestmark = pytest.mark.worker
 
@@ -71,27 +67,6 @@ class RecordingHandler:
     def total(self):
         with self.lock:
             return sum(self.received.values())
-
-
-def invite(count: int):
-    kaltim = Region.objects.get(code="64")
-    agency = Agency.objects.create(region=kaltim, kind=Agency.Kind.OPD, name="Diskominfo Kaltim")
-    people = Person.objects.bulk_create(
-        Person(agency=agency, name=f"Peserta {i}", email=f"p{i}@kaltim.example.id")
-        for i in range(count)
-    )
-    now = timezone.now()
-    meeting = services.meeting_schedule(
-        user=None,
-        region=kaltim,
-        title="Rakor mingguan",
-        kind="rakor_mingguan",
-        starts_at=now + datetime.timedelta(minutes=50),
-        ends_at=now + datetime.timedelta(hours=2),
-        online_url="https://zoom.us/j/1",
-        people=people,
-    )
-    return meeting, people
 
 
 def pool_children(master_pid: int) -> list[int]:

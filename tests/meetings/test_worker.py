@@ -11,7 +11,6 @@ this test does not steer around; test_kill_drill.py measures its rate).
 """
 
 import asyncio
-import datetime
 import os
 import signal
 import threading
@@ -24,11 +23,9 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.utils import timezone
 
-from desk.models import Agency, Person, Region
-from meetings import services
 from meetings.models import ReminderDelivery
 from meetings.tasks import send_due_reminders
-from tests.meetings.workers import free_port, start_worker, stop, wait_for, worker_env
+from tests.meetings.workers import free_port, invite, start_worker, stop, wait_for, worker_env
 
 pytestmark = pytest.mark.worker
 
@@ -79,24 +76,8 @@ def test_every_invitee_gets_exactly_one_email(live_db, tmp_path):
     assert broker.startswith("redis://"), "set REDIS_URL to run the worker test"
     redis.Redis.from_url(broker).flushdb()  # this suite's own Redis db
 
-    kaltim = Region.objects.get(code="64")
-    agency = Agency.objects.create(region=kaltim, kind=Agency.Kind.OPD, name="Diskominfo Kaltim")
-    people = [
-        Person.objects.create(agency=agency, name=f"Peserta {i}", email=f"p{i}@kaltim.example.id")
-        for i in range(INVITEES)
-    ]
-    now = timezone.now()
-    meeting = services.meeting_schedule(
-        user=None,
-        region=kaltim,
-        title="Rakor mingguan",
-        kind="rakor_mingguan",
-        starts_at=now + datetime.timedelta(minutes=50),
-        ends_at=now + datetime.timedelta(hours=2),
-        online_url="https://zoom.us/j/1",
-        people=people,
-    )
-    assert meeting.remind_at <= now  # due now: at most an hour before the start
+    meeting, people = invite(INVITEES)
+    assert meeting.remind_at <= timezone.now()  # due now: at most an hour before the start
 
     handler = CountingHandler()
     port = free_port()

@@ -1,6 +1,7 @@
 """Shared by the worker tests: a real Celery worker subprocess on the test
 database and Redis, sending to a real SMTP server (aiosmtpd) on loopback."""
 
+import datetime
 import os
 import signal
 import socket
@@ -11,6 +12,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+
+from desk.models import Agency, Person, Region
+from meetings import services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,3 +90,25 @@ def stop(proc, sig=signal.SIGTERM):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
     proc.log.close()
+
+
+def invite(count: int):
+    """A Kaltim meeting due for its reminder now, with ``count`` invitees."""
+    kaltim = Region.objects.get(code="64")
+    agency = Agency.objects.create(region=kaltim, kind=Agency.Kind.OPD, name="Diskominfo Kaltim")
+    people = Person.objects.bulk_create(
+        Person(agency=agency, name=f"Peserta {i}", email=f"p{i}@kaltim.example.id")
+        for i in range(count)
+    )
+    now = timezone.now()
+    meeting = services.meeting_schedule(
+        user=None,
+        region=kaltim,
+        title="Rakor mingguan",
+        kind="rakor_mingguan",
+        starts_at=now + datetime.timedelta(minutes=50),
+        ends_at=now + datetime.timedelta(hours=2),
+        online_url="https://zoom.us/j/1",
+        people=people,
+    )
+    return meeting, people
